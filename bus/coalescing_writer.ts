@@ -1,0 +1,89 @@
+/**
+ * Writes frames to a channel with one write in flight: frames queued while a
+ * write runs go out together in the next one.
+ *
+ * @module
+ */
+import type { ByteChannel } from "./transport.ts";
+
+/** Above this many queued bytes, `enqueue` waits for the queue to drain. */
+const HIGH_WATER_MARK = 1 << 20;
+
+/**
+ * A coalescing writer over one {@linkcode ByteChannel}.
+ *
+ * @example
+ * ```ts
+ * import { CoalescingWriter } from "./coalescing_writer.ts";
+ * import type { ByteChannel } from "./transport.ts";
+ * declare const channel: ByteChannel;
+ * const writer = new CoalescingWriter(channel, (err) => console.error(err));
+ * await writer.enqueue(new Uint8Array([0x82]));
+ * await writer.drain();
+ * ```
+ */
+export class CoalescingWriter {
+  #queue: Uint8Array[] = [];
+  #queued = 0;
+  #flushing: Promise<void> | null = null;
+  #broken = false;
+
+  /** `onError` is called once when a write fails; the writer is broken after that. */
+  constructor(readonly channel: ByteChannel, readonly onError: (err: unknown) => void) {}
+
+  /** True after a write failed: the channel is gone. */
+  get broken(): boolean {
+    return this.#broken;
+  }
+
+  /**
+   * Queues `frame`. Resolves `true` once queued (waiting for the queue to
+   * drain when it is over 1 MiB), `false` when the channel is broken.
+   */
+  enqueue(frame: Uint8Array): Promise<boolean> | boolean {
+    if (this.#broken) return false;
+    this.#queue.push(frame);
+    this.#queued += frame.length;
+    if (!this.#flushing) this.#flushing = this.#flush();
+    if (this.#queued > HIGH_WATER_MARK) return this.drain().then(() => !this.#broken);
+    return true;
+  }
+
+  /** Resolves when everything queued so far has been written (or the channel broke). */
+  async drain(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+  }
+
+  async #flush(): Promise<void> {
+    // Let the caller's synchronous burst queue up first.
+    await Promise.resolve();
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#take();
+        await this.channel.write(batch);
+      }
+    } catch (err) {
+      this.#broken = true;
+      this.#queue = [];
+      this.#queued = 0;
+      this.onError(err);
+    } finally {
+      this.#flushing = null;
+    }
+  }
+
+  #take(): Uint8Array {
+    const queue = this.#queue;
+    this.#queue = [];
+    const total = this.#queued;
+    this.#queued = 0;
+    if (queue.length === 1) return queue[0];
+    const batch = new Uint8Array(total);
+    let at = 0;
+    for (const frame of queue) {
+      batch.set(frame, at);
+      at += frame.length;
+    }
+    return batch;
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * Bus configuration with Salt's option names (§3.14), read from a YAML file
+ * and checked: a bad value is a {@linkcode ConfigError} naming the option and
+ * the file. Options saltbus does not know are kept and ignored, so a Salt
+ * master or minion config file can be used as it is.
+ *
+ * @module
+ */
+import { parse } from "yaml";
+import { ConfigError } from "./errors.ts";
+import { DEFAULT_MAX_FRAME_SIZE } from "./frame.ts";
+import { isLogLevel, type LogLevel } from "./log.ts";
+import { defaultSockDir, type NodeKind, socketPaths, type SocketPaths } from "./paths.ts";
+import { MATCH_TYPES, type MatchType } from "./tag_match.ts";
+
+/** Default per-subscriber outbound buffer: 16 MiB (Salt's default is ½·max(5 % RAM, 10 MiB)). */
+export const DEFAULT_IPC_WRITE_BUFFER = 16 * 1024 * 1024;
+
+/** Default `max_event_size`: 1 MiB, as Salt. */
+export const DEFAULT_MAX_EVENT_SIZE = 1024 * 1024;
+
+/** The options saltbus reads, with Salt's names. Other keys are kept as they are. */
+export interface BusConfig {
+  /** Which bus: `master` or `minion`. */
+  node: NodeKind;
+  /** Socket directory (default: `$XDG_RUNTIME_DIR/saltbus/<node>` or `/tmp/saltbus-<uid>/<node>`). */
+  sock_dir: string;
+  /** Minion id (minion buses hash it into the socket names). */
+  id?: string;
+  /** Overrides `id` for the socket-name hash. */
+  hash_id?: string;
+  /** Hash for minion socket names (default `sha256`). */
+  hash_type: string;
+  /** Default tag match type (default `startswith`). */
+  event_match_type: MatchType;
+  /** Largest packed event data in bytes before trimming (default 1 MiB). */
+  max_event_size: number;
+  /** Per-subscriber outbound buffer in bytes (default 16 MiB). */
+  ipc_write_buffer: number;
+  /** Largest frame the broker accepts, in bytes (default 16 MiB). */
+  max_frame_size: number;
+  /** Salt's publisher ACL; when set, the pub socket is 0660 (group may listen). */
+  publisher_acl?: unknown;
+  /** Salt's external auth; when set, the pub socket is 0660. */
+  external_auth?: unknown;
+  /** saltbus option: make the pub socket 0660 without configuring an ACL. */
+  sock_group_access: boolean;
+  /** Log level (default `warning`; the `master` command uses `info`). */
+  log_level: LogLevel;
+  /** Any other option from the file. */
+  [option: string]: unknown;
+}
+
+/**
+ * Default configuration for a node.
+ *
+ * @example
+ * ```ts
+ * import { defaultConfig } from "./config.ts";
+ * defaultConfig("master").max_event_size; // 1048576
+ * ```
+ */
+export function defaultConfig(node: NodeKind): BusConfig {
+  return {
+    node,
+    sock_dir: defaultSockDir(node),
+    hash_type: "sha256",
+    event_match_type: "startswith",
+    max_event_size: DEFAULT_MAX_EVENT_SIZE,
+    ipc_write_buffer: DEFAULT_IPC_WRITE_BUFFER,
+    max_frame_size: DEFAULT_MAX_FRAME_SIZE,
+    sock_group_access: false,
+    log_level: "warning",
+  };
+}
+
+/**
+ * Builds a checked configuration: defaults for `node`, then `options`
+ * (Salt names). `source` names where the options came from, for messages.
+ *
+ * @throws {ConfigError} naming the option and the source.
+ * @example
+ * ```ts
+ * import { resolveConfig } from "./config.ts";
+ * const config = resolveConfig("master", { sock_dir: "/tmp/bus" });
+ * config.sock_dir; // "/tmp/bus"
+ * ```
+ */
+export function resolveConfig(
+  node: NodeKind,
+  options: Record<string, unknown> = {},
+  source = "options",
+): BusConfig {
+  const config: BusConfig = { ...defaultConfig(node) };
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    config[key] = value;
+  }
+  config.node = node;
+  const bad = (option: string, expected: string): never => {
+    throw new ConfigError(
+      `${option} in ${source}: expected ${expected}, got ${JSON.stringify(config[option])}`,
+    );
+  };
+  if (typeof config.sock_dir !== "string" || config.sock_dir === "") bad("sock_dir", "a path");
+  if (typeof config.hash_type !== "string") bad("hash_type", "a hash name such as sha256");
+  for (const option of ["id", "hash_id"]) {
+    if (config[option] !== undefined && config[option] !== null) {
+      config[option] = String(config[option]);
+    }
+  }
+  if (!MATCH_TYPES.includes(config.event_match_type)) {
+    bad("event_match_type", `one of ${MATCH_TYPES.join(", ")}`);
+  }
+  for (const option of ["max_event_size", "ipc_write_buffer", "max_frame_size"]) {
+    const value = config[option];
+    if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
+      bad(option, "a positive integer (bytes)");
+    }
+  }
+  if (typeof config.sock_group_access !== "boolean") bad("sock_group_access", "true or false");
+  if (!isLogLevel(config.log_level)) bad("log_level", "debug, info, warning, error or quiet");
+  try {
+    socketPaths(node, pathOptions(config));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      throw new ConfigError(`${err.message} (in ${source})`, { cause: err });
+    }
+    throw err;
+  }
+  return config;
+}
+
+/**
+ * Reads a YAML config file (Salt layout: a mapping of option names) and
+ * resolves it with {@linkcode resolveConfig}; `overrides` (e.g. from the
+ * command line) win over the file.
+ *
+ * @throws {ConfigError} when the file cannot be read, is not YAML, is not a
+ * mapping, or holds a bad option value.
+ * @example
+ * ```ts
+ * import { loadConfig } from "./config.ts";
+ * const config = await loadConfig("master", "/etc/saltbus/master", { sock_dir: "/tmp/bus" });
+ * ```
+ */
+export async function loadConfig(
+  node: NodeKind,
+  file?: string,
+  overrides: Record<string, unknown> = {},
+): Promise<BusConfig> {
+  if (file === undefined) return resolveConfig(node, overrides);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (err) {
+    throw new ConfigError(
+      `cannot read config file ${file}: ${err instanceof Error ? err.message : err}`,
+      { cause: err },
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = parse(text, { version: "1.1" }) ?? {};
+  } catch (err) {
+    throw new ConfigError(
+      `config file ${file} is not valid YAML: ${err instanceof Error ? err.message : err}`,
+      { cause: err },
+    );
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`config file ${file} must be a mapping of option: value`);
+  }
+  return resolveConfig(node, { ...(parsed as Record<string, unknown>), ...overrides }, file);
+}
+
+/**
+ * The socket paths a configuration points at.
+ *
+ * @example
+ * ```ts
+ * import { configSocketPaths, resolveConfig } from "./config.ts";
+ * configSocketPaths(resolveConfig("master", { sock_dir: "/tmp/bus" })).pub;
+ * // "/tmp/bus/master_event_pub.ipc"
+ * ```
+ */
+export function configSocketPaths(config: BusConfig): SocketPaths {
+  return socketPaths(config.node, pathOptions(config));
+}
+
+/**
+ * File mode of the pub socket: 0660 when group access is configured
+ * (`publisher_acl`, `external_auth` or `sock_group_access`), else 0600.
+ *
+ * @example
+ * ```ts
+ * import { pubSocketMode, resolveConfig } from "./config.ts";
+ * pubSocketMode(resolveConfig("master", { publisher_acl: { bob: [".*"] } })).toString(8); // "660"
+ * ```
+ */
+export function pubSocketMode(config: BusConfig): number {
+  const acl = (value: unknown) =>
+    value !== undefined && value !== null && value !== false &&
+    !(typeof value === "object" && Object.keys(value as object).length === 0);
+  return config.node === "master" &&
+      (acl(config.publisher_acl) || acl(config.external_auth) || config.sock_group_access)
+    ? 0o660
+    : 0o600;
+}
+
+function pathOptions(config: BusConfig) {
+  return {
+    sockDir: config.sock_dir,
+    id: config.id,
+    hashId: config.hash_id,
+    hashType: config.hash_type,
+  };
+}

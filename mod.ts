@@ -1,0 +1,103 @@
+/**
+ * saltbus: SaltStack's event bus for Deno, wire-compatible with Salt
+ * 3006/3007. Listen to and fire events on a saltbus or Salt master or minion
+ * bus, or run a bus in-process.
+ *
+ * ```ts
+ * import { getEvent } from "@saltbus/saltbus";
+ *
+ * await using ev = getEvent("master", { sockDir: "/tmp/saltbus-0/master" });
+ * await ev.fireEvent({ hello: "world" }, "myco/greeting");
+ * for await (const e of ev.iterEvents({ tag: "salt/job/", full: true })) {
+ *   console.log(e.tag, e.data);
+ * }
+ * ```
+ *
+ * @module
+ */
+import { resolveConfig } from "./bus/config.ts";
+import { EventClient } from "./bus/event_client.ts";
+import { createLogger, type Logger } from "./bus/log.ts";
+import { configSocketPaths } from "./bus/config.ts";
+import type { NodeKind } from "./bus/paths.ts";
+import { UnixConnector } from "./workers/unix_channel.ts";
+
+export {
+  EventClient,
+  type EventClientOptions,
+  type FireEventOptions,
+  type GetEventOptions,
+  type IterEventsOptions,
+  StreamClosedError,
+} from "./bus/event_client.ts";
+export { type SaltEvent } from "./bus/event_codec.ts";
+export { packEvent, unpackEvent } from "./bus/event_codec.ts";
+export { encodeFrame, FrameScanner } from "./bus/frame.ts";
+export { packData, unpackData } from "./bus/msgpack.ts";
+export {
+  type BusConfig,
+  DEFAULT_IPC_WRITE_BUFFER,
+  DEFAULT_MAX_EVENT_SIZE,
+  loadConfig,
+  resolveConfig,
+} from "./bus/config.ts";
+export {
+  BrokerStartError,
+  BusUnreachableError,
+  ConfigError,
+  EventDataError,
+  FrameError,
+  MatchTypeError,
+  SaltbusError,
+  UsageError,
+} from "./bus/errors.ts";
+export { createLogger, type Logger, type LogLevel } from "./bus/log.ts";
+export { defaultSockDir, minionHash, type NodeKind, socketPaths } from "./bus/paths.ts";
+export { DROPPED_TAG } from "./bus/router.ts";
+export { saltStamp } from "./bus/stamp.ts";
+export { exprMatch, fnmatch, getMatcher, MATCH_TYPES, type MatchType } from "./bus/tag_match.ts";
+export { TAGEND, tagify, TAGS } from "./bus/tagify.ts";
+export { VALUE_TRIMMED } from "./bus/trim.ts";
+export { BusHandle, startBus, type StartBusOptions } from "./workers/start_bus.ts";
+
+/** Options of {@linkcode getEvent}. */
+export interface GetEventFactoryOptions {
+  /** Socket directory; wins over `opts.sock_dir` (Salt's `sock_dir` argument). */
+  sockDir?: string;
+  /** Options with Salt's names: `sock_dir`, `id`, `hash_type`, `hash_id`, `event_match_type`, `max_event_size`, … */
+  opts?: Record<string, unknown>;
+  /** Connect the listening side now (default true); `false` for a fire-only client. */
+  listen?: boolean;
+  /** Throw `StreamClosedError` when the stream closes instead of resolving `null`. */
+  raiseErrors?: boolean;
+  /** Where to log (default: standard error, warnings and errors). */
+  log?: Logger;
+}
+
+/**
+ * Opens an event client on a bus's Unix sockets, as Salt's
+ * `salt.utils.event.get_event(node, sock_dir, opts=…)`: `"master"` for the
+ * master bus, `"minion"` (with `opts.id`) for a minion bus. Works against a
+ * saltbus broker and a real Salt 3006/3007 `sock_dir` alike. Listeners
+ * connect at once; `fireEvent` connects on first use.
+ *
+ * @throws {ConfigError} for a bad option (for example an unknown `hash_type`).
+ * @example
+ * ```ts
+ * import { getEvent } from "./mod.ts";
+ * await using ev = getEvent("master", { sockDir: "/var/run/salt/master" });
+ * const ret = await ev.getEvent({ tag: "salt/job/*\/ret/*", matchType: "fnmatch", full: true });
+ * console.log(ret?.tag, ret?.data);
+ * ```
+ */
+export function getEvent(node: NodeKind, options: GetEventFactoryOptions = {}): EventClient {
+  const config = resolveConfig(node, {
+    ...options.opts,
+    ...(options.sockDir !== undefined ? { sock_dir: options.sockDir } : {}),
+  });
+  const log = options.log ?? createLogger(config.log_level);
+  return new EventClient(new UnixConnector(configSocketPaths(config)), config, log, {
+    listen: options.listen,
+    raiseErrors: options.raiseErrors,
+  });
+}

@@ -1,0 +1,161 @@
+/**
+ * The broker: a Worker entry point that owns a bus's two listeners (pull:
+ * frames in; pub: every frame out to every subscriber) and the in-process
+ * actors' MessagePorts, and routes between them with {@linkcode Router}.
+ *
+ * Started and supervised by `startBus()`; speaks {@linkcode BrokerCommand}
+ * and {@linkcode BrokerReport}.
+ *
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import { createLogger, type Logger } from "../bus/log.ts";
+import { type Outbound, Router } from "../bus/router.ts";
+import type { ByteChannel } from "../bus/transport.ts";
+import type { BrokerCommand, BrokerReport, BrokerSettings } from "./broker_protocol.ts";
+import { PortChannel } from "./port_channel.ts";
+import { UnixChannel } from "./unix_channel.ts";
+import { closeUnixListener, ensureSockDir, listenUnix } from "./unix_listener.ts";
+
+const report = (message: BrokerReport) => self.postMessage(message);
+
+/** The running broker: listeners, open channels, the router. */
+class Broker {
+  readonly router: Router;
+  readonly channels = new Set<ByteChannel>();
+  listeners: { listener: Deno.UnixListener; path: string }[] = [];
+  #nextConn = 1;
+
+  constructor(readonly settings: BrokerSettings, readonly log: Logger) {
+    this.router = new Router({
+      writeBufferLimit: settings.writeBufferLimit,
+      maxFrameSize: settings.maxFrameSize,
+      log,
+    });
+  }
+
+  async start(): Promise<void> {
+    const { sockDir, paths, pubMode } = this.settings;
+    await ensureSockDir(sockDir);
+    const pull = await listenUnix(paths.pull, 0o600);
+    this.listeners.push({ listener: pull, path: paths.pull });
+    try {
+      const pub = await listenUnix(paths.pub, pubMode);
+      this.listeners.push({ listener: pub, path: paths.pub });
+      void this.#accept(pub, (conn) => this.subscriber(new UnixChannel(conn), "pub"));
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    void this.#accept(pull, (conn) => this.publisher(new UnixChannel(conn), "pull"));
+    this.log.info(`listening on ${paths.pub} and ${paths.pull}`);
+  }
+
+  async #accept(listener: Deno.UnixListener, handle: (conn: Deno.Conn) => void): Promise<void> {
+    try {
+      for await (const conn of listener) handle(conn);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.BadResource)) {
+        this.log.error(`listener stopped: ${err instanceof Error ? err.message : err}`);
+      }
+    }
+  }
+
+  /** A connection that writes frames in: feed its bytes to the router. */
+  async publisher(channel: ByteChannel, kind: string): Promise<void> {
+    const label = `${kind}#${this.#nextConn++}`;
+    this.channels.add(channel);
+    const input = this.router.addPublisher(label);
+    try {
+      while (true) {
+        const chunk = await channel.read();
+        if (chunk === null) break;
+        input.push(chunk);
+      }
+    } catch (err) {
+      // FrameError (already logged by the router) or a read error: this connection only.
+      if (!(err instanceof Error && err.name === "FrameError")) {
+        this.log.warning(`publisher ${label} failed: ${err instanceof Error ? err.message : err}`);
+      }
+      if (channel instanceof PortChannel) channel.close("bad frame: connection closed");
+    } finally {
+      input.close();
+      channel.close();
+      this.channels.delete(channel);
+    }
+  }
+
+  /** A connection that receives every frame. */
+  async subscriber(channel: ByteChannel, kind: string): Promise<void> {
+    const label = `${kind}#${this.#nextConn++}`;
+    this.channels.add(channel);
+    const outbound: Outbound = {
+      write: (bytes) => channel.write(bytes),
+      close: () => channel.close(),
+    };
+    const remove = this.router.addSubscriber(outbound, label);
+    try {
+      // Subscribers do not write; reading tells us when they go away.
+      while ((await channel.read()) !== null) { /* ignore presence data */ }
+    } catch {
+      // gone
+    } finally {
+      remove();
+      channel.close();
+      this.channels.delete(channel);
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const { listener, path } of this.listeners) await closeUnixListener(listener, path);
+    this.listeners = [];
+    this.router.closeAll();
+    for (const channel of this.channels) channel.close();
+    this.channels.clear();
+  }
+}
+
+let broker: Broker | null = null;
+
+self.onmessage = async (e: MessageEvent<BrokerCommand>) => {
+  const command = e.data;
+  switch (command.type) {
+    case "start": {
+      const log = createLogger(
+        command.settings.logLevel,
+        (level, message) => report({ type: "log", level, message }),
+      );
+      const candidate = new Broker(command.settings, log);
+      try {
+        await candidate.start();
+        broker = candidate;
+        report({ type: "started" });
+      } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err));
+        report({ type: "start-failed", name: error.name, message: error.message });
+      }
+      break;
+    }
+    case "attach": {
+      if (!broker) {
+        command.port.close();
+        break;
+      }
+      const channel = new PortChannel(command.port);
+      if (command.role === "pub") void broker.subscriber(channel, "port-sub");
+      else void broker.publisher(channel, "port-pub");
+      break;
+    }
+    case "stop":
+      await broker?.stop();
+      broker = null;
+      report({ type: "stopped" });
+      break;
+    case "crash":
+      // For supervision tests: an uncaught error, as a bug would raise.
+      setTimeout(() => {
+        throw new Error("broker crash requested");
+      }, 0);
+      break;
+  }
+};

@@ -1,0 +1,122 @@
+/**
+ * {@linkcode ByteChannel} on a MessagePort, with one batch in flight per
+ * direction: a write resolves when the other side has taken the bytes, and
+ * the reader acknowledges each chunk it takes. Both sides of an in-process
+ * actor connection use it.
+ *
+ * @module
+ */
+import type { ByteChannel } from "../bus/transport.ts";
+import type { PortMessage } from "./broker_protocol.ts";
+
+/**
+ * A byte stream over a MessagePort.
+ *
+ * @example
+ * ```ts
+ * import { PortChannel } from "./port_channel.ts";
+ * const { port1, port2 } = new MessageChannel();
+ * const a = new PortChannel(port1);
+ * const b = new PortChannel(port2);
+ * const written = a.write(new Uint8Array([1, 2]));
+ * console.log(await b.read()); // Uint8Array(2) [ 1, 2 ]
+ * await written;
+ * a.close();
+ * b.close();
+ * ```
+ */
+export class PortChannel implements ByteChannel {
+  #inbox: Uint8Array[] = [];
+  #reader: ((chunk: Uint8Array | null) => void) | null = null;
+  #writeDone: { resolve: () => void; reject: (e: Error) => void } | null = null;
+  #closed = false;
+  #closeReason = "";
+
+  /** Wraps `port`; the channel owns it from now on. */
+  constructor(readonly port: MessagePort) {
+    port.onmessage = (e: MessageEvent<PortMessage>) => this.#receive(e.data);
+    port.start();
+  }
+
+  /** True once either side closed the channel. */
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  /** Why the peer closed, when it said. */
+  get closeReason(): string {
+    return this.#closeReason;
+  }
+
+  /** Next chunk, or `null` once closed. */
+  read(): Promise<Uint8Array | null> {
+    const chunk = this.#inbox.shift();
+    if (chunk !== undefined) {
+      this.#post({ t: "a" });
+      return Promise.resolve(chunk);
+    }
+    if (this.#closed) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      this.#reader = resolve;
+    });
+  }
+
+  /** Sends `bytes`; resolves when the peer has taken them. */
+  write(bytes: Uint8Array): Promise<void> {
+    if (this.#closed) return Promise.reject(new Deno.errors.BrokenPipe("port channel closed"));
+    return new Promise((resolve, reject) => {
+      this.#writeDone = { resolve, reject };
+      const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength &&
+        bytes.buffer instanceof ArrayBuffer;
+      const message: PortMessage = { t: "d", b: whole ? bytes : bytes.slice() };
+      this.port.postMessage(message, [message.b.buffer as ArrayBuffer]);
+    });
+  }
+
+  /** Closes both sides (idempotent); `reason` is passed on to the peer. */
+  close(reason?: string): void {
+    if (this.#closed) return;
+    this.#post(reason === undefined ? { t: "c" } : { t: "c", reason });
+    this.#shutdown(reason ?? "closed");
+  }
+
+  /** Marks the channel closed without telling the peer (the peer is gone). */
+  abandon(reason: string): void {
+    this.#shutdown(reason);
+  }
+
+  #receive(message: PortMessage): void {
+    if (message.t === "d") {
+      if (this.#reader) {
+        const reader = this.#reader;
+        this.#reader = null;
+        this.#post({ t: "a" });
+        reader(message.b);
+      } else {
+        this.#inbox.push(message.b);
+      }
+    } else if (message.t === "a") {
+      const done = this.#writeDone;
+      this.#writeDone = null;
+      done?.resolve();
+    } else {
+      this.#closeReason = message.reason ?? "closed by peer";
+      this.#shutdown(this.#closeReason);
+    }
+  }
+
+  #post(message: PortMessage): void {
+    if (!this.#closed) this.port.postMessage(message);
+  }
+
+  #shutdown(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.port.onmessage = null;
+    this.port.close();
+    this.#reader?.(null);
+    this.#reader = null;
+    this.#writeDone?.reject(new Deno.errors.BrokenPipe(reason));
+    this.#writeDone = null;
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * {@linkcode ByteChannel} on a Unix socket connection, and a
+ * {@linkcode Connector} for a bus's two socket paths.
+ *
+ * @module
+ */
+import type { ByteChannel, Connector } from "../bus/transport.ts";
+import type { SocketPaths } from "../bus/paths.ts";
+
+/** Read size: Salt reads 4 KiB; larger reads cost fewer wake-ups. */
+const READ_SIZE = 64 * 1024;
+
+/**
+ * Wraps a connected socket as a {@linkcode ByteChannel}.
+ *
+ * @example
+ * ```ts
+ * import { UnixChannel } from "./unix_channel.ts";
+ * const conn = await Deno.connect({ transport: "unix", path: "/tmp/x/master_event_pub.ipc" });
+ * const channel = new UnixChannel(conn);
+ * console.log(await channel.read());
+ * channel.close();
+ * ```
+ */
+export class UnixChannel implements ByteChannel {
+  #closed = false;
+
+  /** Wraps `conn`; the channel owns it from now on. */
+  constructor(readonly conn: Deno.Conn) {}
+
+  /** Next chunk, or `null` at end of stream or after close. */
+  async read(): Promise<Uint8Array | null> {
+    if (this.#closed) return null;
+    const buffer = new Uint8Array(READ_SIZE);
+    try {
+      const n = await this.conn.read(buffer);
+      return n === null ? null : buffer.subarray(0, n);
+    } catch (err) {
+      if (this.#closed || isDisconnect(err)) return null;
+      throw err;
+    }
+  }
+
+  /** Writes all of `bytes`. */
+  async write(bytes: Uint8Array): Promise<void> {
+    let at = 0;
+    while (at < bytes.length) {
+      at += await this.conn.write(at === 0 ? bytes : bytes.subarray(at));
+    }
+  }
+
+  /** Closes the socket (idempotent). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.conn.close();
+    } catch {
+      // already closed by the runtime
+    }
+  }
+}
+
+/**
+ * True for errors that just mean "the peer is gone".
+ *
+ * @example
+ * ```ts
+ * import { isDisconnect } from "./unix_channel.ts";
+ * isDisconnect(new Deno.errors.BrokenPipe()); // true
+ * ```
+ */
+export function isDisconnect(err: unknown): boolean {
+  return err instanceof Deno.errors.BrokenPipe || err instanceof Deno.errors.ConnectionReset ||
+    err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted ||
+    err instanceof Deno.errors.NotConnected || err instanceof Deno.errors.ConnectionAborted;
+}
+
+/**
+ * Connects to a bus through its Unix socket files.
+ *
+ * @example
+ * ```ts
+ * import { UnixConnector } from "./unix_channel.ts";
+ * const connector = new UnixConnector({
+ *   pub: "/tmp/x/master_event_pub.ipc",
+ *   pull: "/tmp/x/master_event_pull.ipc",
+ * });
+ * const pull = await connector.connectPull();
+ * pull.close();
+ * ```
+ */
+export class UnixConnector implements Connector {
+  /** Creates a connector for `paths`. */
+  constructor(readonly paths: SocketPaths) {}
+
+  /** Connects to the pub socket. */
+  async connectPub(): Promise<ByteChannel> {
+    return new UnixChannel(await Deno.connect({ transport: "unix", path: this.paths.pub }));
+  }
+
+  /** Connects to the pull socket. */
+  async connectPull(): Promise<ByteChannel> {
+    return new UnixChannel(await Deno.connect({ transport: "unix", path: this.paths.pull }));
+  }
+
+  /** The socket directory's pub and pull paths. */
+  describe(): string {
+    return this.paths.pull.replace(/[^/]*$/, "") || this.paths.pull;
+  }
+}
