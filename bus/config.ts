@@ -10,7 +10,7 @@ import { parse } from "yaml";
 import { ConfigError } from "./errors.ts";
 import { DEFAULT_MAX_FRAME_SIZE } from "./frame.ts";
 import { isLogLevel, type LogLevel } from "./log.ts";
-import { defaultSockDir, type NodeKind, socketPaths, type SocketPaths } from "./paths.ts";
+import { defaultSockDir, type NodeKind, type SocketPaths, socketPaths } from "./paths.ts";
 import { MATCH_TYPES, type MatchType } from "./tag_match.ts";
 
 /** Default per-subscriber outbound buffer: 16 MiB (Salt's default is ½·max(5 % RAM, 10 MiB)). */

@@ -203,7 +203,11 @@ export class EventClient implements AsyncDisposable {
     if (cached) return this.#result(cached, full);
 
     const wait = options.wait ?? 5;
-    const deadline = options.noBlock ? Date.now() : wait === 0 ? Infinity : Date.now() + wait * 1000;
+    const deadline = options.noBlock
+      ? Date.now()
+      : wait === 0
+      ? Infinity
+      : Date.now() + wait * 1000;
     while (true) {
       if (options.signal?.aborted || this.#closed) return null;
       const event = await this.#next(deadline, options.signal);
@@ -271,7 +275,11 @@ export class EventClient implements AsyncDisposable {
    * const ok = await ev.fireEvent({ success: true }, "myco/mytag/success");
    * ```
    */
-  async fireEvent(data: Record<string, unknown>, tag: string, options: FireEventOptions = {}): Promise<boolean> {
+  async fireEvent(
+    data: Record<string, unknown>,
+    tag: string,
+    options: FireEventOptions = {},
+  ): Promise<boolean> {
     if (this.#closed) throw new SaltbusError("fireEvent() on a closed event client");
     validateTag(tag);
     const event = toMapping(data);
@@ -534,7 +542,9 @@ export class EventClient implements AsyncDisposable {
     const result = trimToSize(event, packed, limit);
     this.#log.warning(
       `event ${JSON.stringify(tag)} data is ${packed.length} bytes, over max_event_size ` +
-        `(${limit}): trimmed ${result.trimmed.join(", ") || "nothing"} to ${result.packed.length} bytes`,
+        `(${limit}): trimmed ${
+          result.trimmed.join(", ") || "nothing"
+        } to ${result.packed.length} bytes`,
     );
     return result.packed;
   }

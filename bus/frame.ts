@@ -339,7 +339,9 @@ function readLength(
     else return WRONG_TYPE;
   }
   if (pos + 1 + size > buf.length) return INCOMPLETE_HEADER;
-  const length = size === 1 ? buf[pos + 1] : size === 2
+  const length = size === 1
+    ? buf[pos + 1]
+    : size === 2
     ? (buf[pos + 1] << 8) | buf[pos + 2]
     : readU32(buf, pos + 1);
   return { length, next: pos + 1 + size };
@@ -371,7 +373,9 @@ function skipValue(buf: Uint8Array, pos: number): number {
       }
       const lengthSize = LENGTH_SIZES[b - 0xc4];
       if (pos + 1 + lengthSize > buf.length) return INCOMPLETE;
-      const n = lengthSize === 1 ? buf[pos + 1] : lengthSize === 2
+      const n = lengthSize === 1
+        ? buf[pos + 1]
+        : lengthSize === 2
         ? (buf[pos + 1] << 8) | buf[pos + 2]
         : readU32(buf, pos + 1);
       const kind = KINDS[b - 0xc4];
@@ -416,7 +420,36 @@ const FIXED_SIZES = [
   0, // de map16
   0, // df map32
 ];
-const LENGTH_SIZES = [1, 2, 4, 1, 2, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 4, 2, 4, 2, 4];
+const LENGTH_SIZES = [
+  1,
+  2,
+  4,
+  1,
+  2,
+  4,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  1,
+  2,
+  4,
+  2,
+  4,
+  2,
+  4,
+];
 const KINDS = [
   "bytes",
   "bytes",

@@ -16,8 +16,8 @@
  * @module
  */
 import {
-  decodeTimestampExtension,
   Decoder,
+  decodeTimestampExtension,
   Encoder,
   EXT_TIMESTAMP,
   ExtData,

@@ -1,0 +1,339 @@
+/**
+ * The command dispatcher behind `cli.ts`: parses arguments, runs one
+ * command, turns user mistakes into one line on stderr and an exit code.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { type BusConfig, configSocketPaths, loadConfig } from "../bus/config.ts";
+import { EventDataError, SaltbusError, UsageError } from "../bus/errors.ts";
+import { createLogger, formatLogLine, isLogLevel } from "../bus/log.ts";
+import type { NodeKind } from "../bus/paths.ts";
+import { validatePattern } from "../bus/tag_match.ts";
+import { getEvent } from "../mod.ts";
+import { startBus } from "../workers/start_bus.ts";
+import { parseSaltArgs, parseYamlValue } from "./salt_args.ts";
+import { watchEvents } from "./state_event.ts";
+import { HELP, USAGE } from "./usage.ts";
+
+/** Exit codes: 0 ok, 1 failure (bus unreachable, event not sent), 2 usage error. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+/** Options every command takes. */
+const COMMON = {
+  help: { type: "boolean", short: "h" },
+  config: { type: "string", short: "c" },
+  "sock-dir": { type: "string" },
+  "log-level": { type: "string", short: "l" },
+  id: { type: "string" },
+} as const;
+
+/** Per-command extra options. */
+const OPTIONS = {
+  master: {},
+  run: {},
+  fire: { node: { type: "string" }, timeout: { type: "string" } },
+  watch: {
+    count: { type: "string", short: "n" },
+    pretty: { type: "boolean" },
+    json: { type: "boolean" },
+    node: { type: "string" },
+  },
+} as const;
+
+type Command = keyof typeof OPTIONS;
+
+/**
+ * Runs the CLI with `args` (without the program name) and resolves the exit
+ * code. Never throws for a user mistake: it prints one line to stderr.
+ *
+ * @example
+ * ```ts
+ * import { main } from "./main.ts";
+ * Deno.exit(await main(["run", "state.event", "pretty=True"]));
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  try {
+    return await dispatch(args);
+  } catch (err) {
+    if (err instanceof SaltbusError) {
+      console.error(`saltbus: ${err.message}`);
+      return err instanceof UsageError ? EXIT.usage : EXIT.failure;
+    }
+    throw err;
+  }
+}
+
+async function dispatch(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  if (command === undefined || command === "help" || command === "--help" || command === "-h") {
+    console.log(USAGE);
+    return command === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (!(command in OPTIONS)) {
+    throw new UsageError(`unknown command '${command}'; run 'cli.ts --help' for the commands`);
+  }
+  const { values, positionals } = parse(command as Command, rest);
+  if (values.help) {
+    console.log(HELP[command as Command]);
+    return EXIT.ok;
+  }
+  switch (command as Command) {
+    case "master":
+      return await runMaster(values, positionals);
+    case "run":
+      return await runRunner(values, positionals);
+    case "fire":
+      return await fire(values, positionals[0], positionals.slice(1), "fire");
+    case "watch":
+      return await watch(values, positionals);
+  }
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+function parse(command: Command, args: string[]): { values: Values; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options: { ...COMMON, ...OPTIONS[command] },
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values: values as Values, positionals };
+  } catch (err) {
+    const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
+    throw new UsageError(`${command}: ${message}; see 'cli.ts ${command} --help'`);
+  }
+}
+
+/** Loads the config for `node` from `--config`, with `--sock-dir`, `--id`, `--log-level` winning. */
+async function configFor(
+  node: NodeKind,
+  values: Values,
+  extra: Record<string, unknown> = {},
+): Promise<BusConfig> {
+  const overrides: Record<string, unknown> = { ...extra };
+  if (values["sock-dir"] !== undefined) overrides.sock_dir = values["sock-dir"];
+  if (values.id !== undefined) overrides.id = values.id;
+  if (values["log-level"] !== undefined) {
+    if (!isLogLevel(values["log-level"])) {
+      throw new UsageError(
+        `--log-level must be debug, info, warning, error or quiet, not '${values["log-level"]}'`,
+      );
+    }
+    overrides.log_level = values["log-level"];
+  }
+  return await loadConfig(node, values.config as string | undefined, overrides);
+}
+
+function nodeOf(value: unknown): NodeKind {
+  if (value === undefined || value === "master") return "master";
+  if (value === "minion") return "minion";
+  throw new UsageError(`node must be master or minion, not '${value}'`);
+}
+
+// ------------------------------------------------------------------ master
+
+async function runMaster(values: Values, positionals: string[]): Promise<number> {
+  if (positionals.length > 0) {
+    throw new UsageError(`master takes no arguments, got '${positionals[0]}'`);
+  }
+  const config = await configFor("master", values);
+  if (values["log-level"] === undefined && values.config === undefined) config.log_level = "info";
+  const log = createLogger(config.log_level);
+  const bus = await startBus({ node: "master", config, log });
+  const stop = Promise.withResolvers<string>();
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  const handlers = signals.map((signal) => {
+    const handler = () => stop.resolve(signal);
+    Deno.addSignalListener(signal, handler);
+    return [signal, handler] as const;
+  });
+  console.error(
+    formatLogLine(
+      "info",
+      `master bus ready: pub ${bus.paths.pub}, pull ${bus.paths.pull} (Ctrl-C to stop)`,
+    ),
+  );
+  const signal = await stop.promise;
+  log.info(`${signal}: shutting down`);
+  for (const [name, handler] of handlers) Deno.removeSignalListener(name, handler);
+  await bus.close();
+  log.info("stopped; socket files removed");
+  return EXIT.ok;
+}
+
+// ------------------------------------------------------------------- run
+
+async function runRunner(values: Values, positionals: string[]): Promise<number> {
+  const [fun, ...rest] = positionals;
+  if (fun === undefined) throw new UsageError("run needs a function: state.event or event.send");
+  if (fun === "state.event") return await stateEvent(values, rest);
+  if (fun === "event.send") {
+    const { args, kwargs } = parseSaltArgs(rest);
+    const [tag, data, ...extra] = args;
+    if (extra.length > 0) throw new UsageError("event.send takes a tag and optional data");
+    if (data !== undefined && kwargs.data !== undefined) {
+      throw new UsageError("event.send: data given twice (positional and data=)");
+    }
+    const known = new Set(["data"]);
+    const unknown = Object.keys(kwargs).filter((k) => !known.has(k));
+    if (unknown.length > 0) throw new UsageError(`event.send: unknown argument ${unknown[0]}=`);
+    return await fireParsed(values, tag, data ?? kwargs.data, "run event.send", "master");
+  }
+  throw new UsageError(`run: unknown function '${fun}'; available: state.event, event.send`);
+}
+
+async function stateEvent(values: Values, rest: string[]): Promise<number> {
+  const { args, kwargs } = parseSaltArgs(rest);
+  const names = ["tagmatch", "count", "quiet", "sock_dir", "pretty", "node"];
+  args.forEach((value, i) => {
+    if (i >= names.length) throw new UsageError("state.event: too many arguments");
+    if (names[i] in kwargs) throw new UsageError(`state.event: ${names[i]} given twice`);
+    kwargs[names[i]] = value;
+  });
+  for (const key of Object.keys(kwargs)) {
+    if (!names.includes(key)) {
+      throw new UsageError(`state.event: unknown argument ${key}=; valid: ${names.join(", ")}`);
+    }
+  }
+  const count = kwargs.count ?? -1;
+  if (typeof count !== "number" || !Number.isInteger(count)) {
+    throw new UsageError(`state.event: count must be an integer, not '${count}'`);
+  }
+  for (const flag of ["quiet", "pretty"]) {
+    if (kwargs[flag] !== undefined && typeof kwargs[flag] !== "boolean") {
+      throw new UsageError(`state.event: ${flag} must be True or False, not '${kwargs[flag]}'`);
+    }
+  }
+  const tagmatch = String(kwargs.tagmatch ?? "*");
+  const sockDir = kwargs.sock_dir === undefined ? {} : { sock_dir: String(kwargs.sock_dir) };
+  return await watchBus(values, nodeOf(kwargs.node), sockDir, {
+    tagmatch,
+    count,
+    quiet: kwargs.quiet === true,
+    pretty: kwargs.pretty === true,
+    format: "salt",
+  });
+}
+
+// ----------------------------------------------------------------- watch
+
+async function watch(values: Values, positionals: string[]): Promise<number> {
+  if (positionals.length > 1) {
+    throw new UsageError(`watch takes one PATTERN, got ${positionals.length} arguments`);
+  }
+  let count = -1;
+  if (values.count !== undefined) {
+    count = Number(values.count);
+    if (!Number.isInteger(count)) {
+      throw new UsageError(`--count must be an integer, not '${values.count}'`);
+    }
+  }
+  if (values.json && values.pretty) throw new UsageError("--json and --pretty do not go together");
+  return await watchBus(values, nodeOf(values.node), {}, {
+    tagmatch: positionals[0] ?? "*",
+    count,
+    pretty: values.pretty === true,
+    format: values.json ? "json" : "salt",
+  });
+}
+
+async function watchBus(
+  values: Values,
+  node: NodeKind,
+  extra: Record<string, unknown>,
+  options: Parameters<typeof watchEvents>[1] & { tagmatch: string },
+): Promise<number> {
+  try {
+    validatePattern(options.tagmatch, "fnmatch");
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const config = await configFor(node, values, extra);
+  const log = createLogger(config.log_level);
+  await using client = getEvent(node, { opts: config, log });
+  if (!(await client.connected(5))) {
+    console.error(
+      `saltbus: no ${node} bus listening at ${configSocketPaths(config).pub}: ` +
+        `start one with 'deno task start' or point --sock-dir/--config at it`,
+    );
+    return EXIT.failure;
+  }
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  try {
+    await watchEvents(client, { ...options, signal: abort.signal });
+  } catch (err) {
+    if (!(err instanceof Deno.errors.BrokenPipe)) throw err;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  }
+  return EXIT.ok;
+}
+
+// ------------------------------------------------------------------ fire
+
+async function fire(
+  values: Values,
+  tag: string | undefined,
+  rest: string[],
+  command: string,
+): Promise<number> {
+  if (rest.length > 1) {
+    throw new UsageError(
+      `${command} takes a tag and optional data, got ${rest.length + 1} arguments`,
+    );
+  }
+  const data = rest.length === 1 ? parseYamlValue(rest[0]) : undefined;
+  return await fireParsed(values, tag, data, command, nodeOf(values.node));
+}
+
+async function fireParsed(
+  values: Values,
+  tag: unknown,
+  data: unknown,
+  command: string,
+  node: NodeKind,
+): Promise<number> {
+  if (tag === undefined) throw new UsageError(`${command} needs a tag`);
+  if (typeof tag !== "string") tag = String(tag);
+  const payload = data ?? {};
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
+    throw new UsageError(
+      `${command}: data must be a mapping such as '{"key": "value"}', not ${
+        JSON.stringify(payload)
+      }`,
+    );
+  }
+  let timeout = 1000;
+  if (values.timeout !== undefined) {
+    timeout = Number(values.timeout);
+    if (!(timeout > 0)) throw new UsageError(`--timeout must be milliseconds > 0`);
+  }
+  const config = await configFor(node, values);
+  const log = createLogger(config.log_level);
+  await using client = getEvent(node, { opts: config, log, listen: false });
+  let sent: boolean;
+  try {
+    sent = await client.fireEvent(payload as Record<string, unknown>, tag as string, { timeout });
+  } catch (err) {
+    if (err instanceof EventDataError) throw new UsageError(`${command}: ${err.message}`);
+    throw err;
+  }
+  if (!sent) {
+    console.error(
+      `saltbus: no ${node} bus listening at ${
+        configSocketPaths(config).pull
+      }: the event was not sent`,
+    );
+    return EXIT.failure;
+  }
+  await client.flush();
+  return EXIT.ok;
+}
