@@ -164,7 +164,9 @@ export async function loadConfig(
     parsed = parse(text, { version: "1.1" }) ?? {};
   } catch (err) {
     throw new ConfigError(
-      `config file ${file} is not valid YAML: ${err instanceof Error ? err.message : err}`,
+      `config file ${file} is not valid YAML: ${
+        err instanceof Error ? err.message.split("\n")[0] : err
+      }`,
       { cause: err },
     );
   }

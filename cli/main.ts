@@ -262,6 +262,7 @@ async function watchBus(
     );
     return EXIT.failure;
   }
+  log.info(`watching ${configSocketPaths(config).pub}`);
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   Deno.addSignalListener("SIGINT", onSignal);

@@ -186,3 +186,51 @@ export function spawnCli(
     stderr: "piped",
   }).spawn();
 }
+
+/** Text collected from a child's output stream as it arrives. */
+export interface OutputCollector {
+  /** Everything received so far. */
+  readonly text: string;
+  /** Resolves when the stream ends. */
+  readonly done: Promise<void>;
+  /** Resolves once `needle` has appeared; rejects after `timeoutMs`. */
+  waitFor(needle: string | RegExp, timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * Collects a child process's output stream in the background.
+ *
+ * @example
+ * ```ts
+ * const child = spawnCli(["master", "--sock-dir", "/tmp/x"]);
+ * const stderr = collect(child.stderr);
+ * await stderr.waitFor("master bus ready");
+ * ```
+ */
+export function collect(stream: ReadableStream<Uint8Array>): OutputCollector {
+  let text = "";
+  const decoder = new TextDecoder();
+  const done = (async () => {
+    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+  })();
+  const has = (needle: string | RegExp) =>
+    typeof needle === "string" ? text.includes(needle) : needle.test(text);
+  return {
+    get text() {
+      return text;
+    },
+    done,
+    async waitFor(needle, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!has(needle)) {
+        if (Date.now() > deadline) {
+          throw new Error(`timed out waiting for ${needle} in output:\n${text}`);
+        }
+        await Promise.race([done, sleep(20)]);
+        if (!has(needle) && (await Promise.race([done.then(() => true), sleep(0).then(() => false)]))) {
+          throw new Error(`stream ended without ${needle}; output:\n${text}`);
+        }
+      }
+    },
+  };
+}
