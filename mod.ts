@@ -32,7 +32,12 @@ export {
 } from "./bus/event_client.ts";
 export { type SaltEvent } from "./bus/event_codec.ts";
 export { packEvent, unpackEvent } from "./bus/event_codec.ts";
-export { encodeFrame, FrameScanner } from "./bus/frame.ts";
+export {
+  encodeFrame,
+  FrameScanner,
+  type FrameScannerOptions,
+  type FrameSink,
+} from "./bus/frame.ts";
 export { packData, unpackData } from "./bus/msgpack.ts";
 export {
   type BusConfig,
@@ -51,11 +56,26 @@ export {
   SaltbusError,
   UsageError,
 } from "./bus/errors.ts";
-export { createLogger, type Logger, type LogLevel } from "./bus/log.ts";
-export { defaultSockDir, minionHash, type NodeKind, socketPaths } from "./bus/paths.ts";
+export { createLogger, type Logger, type LogLevel, type MessageLevel } from "./bus/log.ts";
+export {
+  defaultSockDir,
+  minionHash,
+  type NodeKind,
+  type SocketPathOptions,
+  type SocketPaths,
+  socketPaths,
+} from "./bus/paths.ts";
 export { DROPPED_TAG } from "./bus/router.ts";
 export { saltStamp } from "./bus/stamp.ts";
-export { exprMatch, fnmatch, getMatcher, MATCH_TYPES, type MatchType } from "./bus/tag_match.ts";
+export {
+  exprMatch,
+  fnmatch,
+  getMatcher,
+  MATCH_TYPES,
+  type MatchType,
+  type TagMatcher,
+} from "./bus/tag_match.ts";
+export type { ByteChannel, Connector } from "./bus/transport.ts";
 export { TAGEND, tagify, TAGS } from "./bus/tagify.ts";
 export { VALUE_TRIMMED } from "./bus/trim.ts";
 export { BusHandle, startBus, type StartBusOptions } from "./workers/start_bus.ts";

@@ -54,7 +54,12 @@ Deno.test("run state.event pretty=True sorts keys and indents by 4, as §5", asy
 
 Deno.test("run state.event count=0 stops after one event and tagmatch filters (glob or regex)", async () => {
   await using t = await startTestBus();
-  const glob = await startWatcher(t, ["run", "state.event", "tagmatch=salt/job/*/ret/*", "count=0"]);
+  const glob = await startWatcher(t, [
+    "run",
+    "state.event",
+    "tagmatch=salt/job/*/ret/*",
+    "count=0",
+  ]);
   const regex = await startWatcher(t, ["run", "state.event", "salt/job/[0-9]+/new", "1"]);
   await fireRaw(t, "salt/job/123/new", { n: 1, _stamp: STAMP });
   await fireRaw(t, "salt/job/123/ret/web1", { n: 2, _stamp: STAMP });

@@ -5,7 +5,7 @@
  * @module
  */
 import { type BusConfig, resolveConfig } from "../bus/config.ts";
-import { EventClient } from "../bus/event_client.ts";
+import type { EventClient } from "../bus/event_client.ts";
 import { createLogger, type Logger, type MessageLevel } from "../bus/log.ts";
 import type { NodeKind } from "../bus/paths.ts";
 import { getEvent, type GetEventFactoryOptions } from "../mod.ts";
@@ -227,7 +227,9 @@ export function collect(stream: ReadableStream<Uint8Array>): OutputCollector {
           throw new Error(`timed out waiting for ${needle} in output:\n${text}`);
         }
         await Promise.race([done, sleep(20)]);
-        if (!has(needle) && (await Promise.race([done.then(() => true), sleep(0).then(() => false)]))) {
+        if (
+          !has(needle) && (await Promise.race([done.then(() => true), sleep(0).then(() => false)]))
+        ) {
           throw new Error(`stream ended without ${needle}; output:\n${text}`);
         }
       }
