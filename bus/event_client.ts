@@ -517,6 +517,7 @@ export class EventClient implements AsyncDisposable {
             // the broker went away, so the next fireEvent reconnects.
             this.#pullWatch = channel.read().catch(() => null).then(() => {
               if (this.#pull === writer) this.#pull = null;
+              channel.close();
             });
             return writer;
           } catch (err) {

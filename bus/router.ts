@@ -104,7 +104,11 @@ export class Router {
 
   /** Creates a router. */
   constructor(options: RouterOptions) {
-    this.#options = { maxWriteSize: 1 << 20, dropNoticeTimeoutMs: 1000, ...options };
+    this.#options = {
+      ...options,
+      maxWriteSize: options.maxWriteSize ?? 1 << 20,
+      dropNoticeTimeoutMs: options.dropNoticeTimeoutMs ?? 1000,
+    };
   }
 
   /** Current counters. */
@@ -259,10 +263,15 @@ export class Router {
         _stamp: saltStamp(),
       }),
     );
-    const timer = setTimeout(() => sub.out.close(), this.#options.dropNoticeTimeoutMs);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      sub.out.close();
+    }, this.#options.dropNoticeTimeoutMs);
     const sendNotice = async () => {
       try {
-        while (sub.writing) await new Promise((resolve) => setTimeout(resolve, 5));
+        while (sub.writing && !timedOut) await new Promise((resolve) => setTimeout(resolve, 5));
+        if (timedOut) return;
         await sub.out.write(notice);
       } catch {
         // best effort: the peer may be gone or stuck

@@ -16,7 +16,7 @@ import type { PortMessage } from "./broker_protocol.ts";
  * ```ts
  * import { PortChannel } from "./port_channel.ts";
  * const { port1, port2 } = new MessageChannel();
- * const a = new PortChannel(port1);
+ * const a = new PortChannel(port1, true);
  * const b = new PortChannel(port2);
  * const written = a.write(new Uint8Array([1, 2]));
  * console.log(await b.read()); // Uint8Array(2) [ 1, 2 ]
@@ -32,8 +32,13 @@ export class PortChannel implements ByteChannel {
   #closed = false;
   #closeReason = "";
 
-  /** Wraps `port`; the channel owns it from now on. */
-  constructor(readonly port: MessagePort) {
+  /**
+   * Wraps `port`; the channel owns it from now on. With `transferWrites`,
+   * written bytes that fill their buffer are transferred (zero copy) and the
+   * caller must not touch them again; otherwise they are copied (the broker
+   * hands the same bytes to several subscribers, so it must copy).
+   */
+  constructor(readonly port: MessagePort, readonly transferWrites = false) {
     port.onmessage = (e: MessageEvent<PortMessage>) => this.#receive(e.data);
     port.start();
   }
@@ -66,8 +71,8 @@ export class PortChannel implements ByteChannel {
     if (this.#closed) return Promise.reject(new Deno.errors.BrokenPipe("port channel closed"));
     return new Promise((resolve, reject) => {
       this.#writeDone = { resolve, reject };
-      const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength &&
-        bytes.buffer instanceof ArrayBuffer;
+      const whole = this.transferWrites && bytes.byteOffset === 0 &&
+        bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
       const message: PortMessage = { t: "d", b: whole ? bytes : bytes.slice() };
       this.port.postMessage(message, [message.b.buffer as ArrayBuffer]);
     });

@@ -137,7 +137,8 @@ export class BusHandle implements AsyncDisposable {
       throw new Deno.errors.ConnectionRefused("the bus is closed");
     }
     const { port1, port2 } = new MessageChannel();
-    const channel = new PortChannel(port1);
+    // The client owns what it writes (fresh frames or batches): transfer them.
+    const channel = new PortChannel(port1, true);
     for (const old of this.#channels) if (old.isClosed) this.#channels.delete(old);
     this.#channels.add(channel);
     this.#post({ type: "attach", role, port: port2 }, [port2]);
