@@ -298,12 +298,6 @@ Deno.test("Router closes a dropped subscriber after dropNoticeTimeoutMs when its
 
 Deno.test({
   name: "Router stops waiting on a dropped subscriber's stuck write after dropNoticeTimeoutMs",
-  // BUG: bus/router.ts #drop(): after the timeout closes the subscriber, sendNotice keeps
-  // polling `while (sub.writing) await setTimeout(5)` forever when the Outbound's stuck
-  // write never settles (an Outbound that does not fail pending writes on close). The
-  // router then holds a 5 ms timer per such subscriber for ever (the test sanitizer
-  // reports leaking timers). Expected: give up once the timeout has fired.
-  ignore: true,
   fn: async () => {
     const { router } = newRouter({ writeBufferLimit: 500, dropNoticeTimeoutMs: 20 });
     const slow = new StuckOutbound();
