@@ -216,8 +216,7 @@ export interface Master extends AsyncDisposable {
 /**
  * Starts `cli.ts master --sock-dir <temp> --log-level warning` (plus a config
  * file when `config` is given) and waits until it listens. Disposing it
- * stops the broker and removes the temp dir. With `proto`, starts the
- * prototype broker of bench/proto/small_read_broker.ts instead.
+ * stops the broker and removes the temp dir.
  *
  * @example
  * ```ts
@@ -226,18 +225,11 @@ export interface Master extends AsyncDisposable {
  * console.log(master.pub);
  * ```
  */
-export async function startMaster(
-  config?: Record<string, unknown>,
-  options: { proto?: "unpatched" | "patched" } = {},
-): Promise<Master> {
+export async function startMaster(config?: Record<string, unknown>): Promise<Master> {
   const dir = await Deno.makeTempDir({ prefix: "saltbus-bench-" });
   const sockDir = `${dir}/master`;
   const args = [CLI, "master", "--sock-dir", sockDir, "--log-level", "warning"];
-  if (options.proto) {
-    args.splice(0, args.length, `${BENCH_DIR}proto/small_read_broker.ts`, "--sock-dir", sockDir);
-    args.push("--buffer", `${config?.ipc_write_buffer ?? 16 * 1024 * 1024}`);
-    if (options.proto === "patched") args.push("--patched");
-  } else if (config) {
+  if (config) {
     const file = `${dir}/master.conf`;
     await Deno.writeTextFile(
       file,

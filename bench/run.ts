@@ -351,13 +351,9 @@ const scenarios: Scenario[] = [
     timeoutMs: 60_000,
     async run(add, notes) {
       const buffer = DEFAULT_IPC_WRITE_BUFFER;
-      const variants = [
-        ["cli.ts master", undefined],
-        ["prototype broker, reads as today", "unpatched"],
-        ["prototype broker, small reads copied", "patched"],
-      ] as const;
-      for (const [label, proto] of variants) {
-        await using master = await startMaster({ ipc_write_buffer: buffer }, { proto });
+      {
+        const label = "cli.ts master";
+        await using master = await startMaster({ ipc_write_buffer: buffer });
         const pid = master.proc.pid;
         const slow = Proc.bench("raw_subscriber_proc.ts", [
           ...["--pub", master.pub, "--stall"],

@@ -58,6 +58,12 @@ export interface RouterStats {
   rejected: number;
 }
 
+/**
+ * Memory a queued piece costs beyond its bytes (the piece and its view), so
+ * that many tiny pieces cannot outgrow `ipc_write_buffer` unseen.
+ */
+const PIECE_OVERHEAD = 160;
+
 /** A run of frames to send: bytes plus how many frames they hold. */
 interface Piece {
   bytes: Uint8Array;
@@ -173,7 +179,7 @@ export class Router {
   #enqueue(sub: Subscriber, piece: Piece): void {
     if (sub.closed) return;
     sub.queue.push(piece);
-    sub.queuedBytes += piece.bytes.length;
+    sub.queuedBytes += piece.bytes.length + PIECE_OVERHEAD;
     sub.queuedFrames += piece.frames;
     if (sub.queuedBytes + sub.inFlightBytes > this.#options.writeBufferLimit) {
       this.#drop(sub);
@@ -237,7 +243,7 @@ export class Router {
   }
 
   #dequeued(sub: Subscriber, piece: Piece): void {
-    sub.queuedBytes -= piece.bytes.length;
+    sub.queuedBytes -= piece.bytes.length + PIECE_OVERHEAD;
     sub.queuedFrames -= piece.frames;
     sub.delivered += piece.frames;
   }

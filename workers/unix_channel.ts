@@ -24,6 +24,7 @@ const READ_SIZE = 64 * 1024;
  */
 export class UnixChannel implements ByteChannel {
   #closed = false;
+  #buffer = new Uint8Array(READ_SIZE);
 
   /** Wraps `conn`; the channel owns it from now on. */
   constructor(readonly conn: Deno.Conn) {}
@@ -31,10 +32,16 @@ export class UnixChannel implements ByteChannel {
   /** Next chunk, or `null` at end of stream or after close. */
   async read(): Promise<Uint8Array | null> {
     if (this.#closed) return null;
-    const buffer = new Uint8Array(READ_SIZE);
+    const buffer = this.#buffer;
     try {
       const n = await this.conn.read(buffer);
-      return n === null ? null : buffer.subarray(0, n);
+      if (n === null) return null;
+      // The caller keeps what it gets (the broker queues views of it for
+      // subscribers), so a mostly empty 64 KiB buffer must not be handed out:
+      // copy small reads and reuse the buffer; give away well-filled ones.
+      if (n <= READ_SIZE / 2) return buffer.slice(0, n);
+      this.#buffer = new Uint8Array(READ_SIZE);
+      return buffer.subarray(0, n);
     } catch (err) {
       if (this.#closed || isDisconnect(err)) return null;
       throw err;
