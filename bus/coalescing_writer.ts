@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { concatBytes } from "./bytes.ts";
 import type { ByteChannel } from "./transport.ts";
 
 /** Above this many queued bytes, `enqueue` waits for the queue to drain. */
@@ -15,7 +16,8 @@ const HIGH_WATER_MARK = 1 << 20;
  * @example
  * ```ts
  * import { CoalescingWriter } from "./coalescing_writer.ts";
- * import type { ByteChannel } from "./transport.ts";
+ * import { concatBytes } from "./bytes.ts";
+import type { ByteChannel } from "./transport.ts";
  * declare const channel: ByteChannel;
  * const writer = new CoalescingWriter(channel, (err) => console.error(err));
  * await writer.enqueue(new Uint8Array([0x82]));
@@ -77,13 +79,6 @@ export class CoalescingWriter {
     this.#queue = [];
     const total = this.#queued;
     this.#queued = 0;
-    if (queue.length === 1) return queue[0];
-    const batch = new Uint8Array(total);
-    let at = 0;
-    for (const frame of queue) {
-      batch.set(frame, at);
-      at += frame.length;
-    }
-    return batch;
+    return queue.length === 1 ? queue[0] : concatBytes(queue, total);
   }
 }

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { concatBytes } from "./bytes.ts";
 import { FrameError } from "./errors.ts";
 
 /** Bytes every canonical frame starts with: `82 a4 "head" 80 a4 "body"`. */
@@ -172,7 +173,7 @@ export class FrameScanner {
       this.#pending.push(chunk);
       this.#pendingLength += chunk.length;
       if (this.#pendingLength < this.#needed) return;
-      buffer = concat(this.#pending, this.#pendingLength);
+      buffer = concatBytes(this.#pending, this.#pendingLength);
       this.#pending = [];
       this.#pendingLength = 0;
     }
@@ -300,16 +301,6 @@ function findTagEnd(buf: Uint8Array, start: number, end: number): number {
 
 function readU32(buf: Uint8Array, at: number): number {
   return ((buf[at] << 24) >>> 0) + ((buf[at + 1] << 16) | (buf[at + 2] << 8) | buf[at + 3]);
-}
-
-function concat(chunks: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
 }
 
 const INCOMPLETE_HEADER = 0;

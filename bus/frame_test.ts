@@ -1,22 +1,12 @@
+import { concatBytes, fromHex } from "./bytes.ts";
 import assert from "node:assert/strict";
 import { FrameError } from "./errors.ts";
 import { packEvent } from "./event_codec.ts";
 import { encodeFrame, FrameScanner, type FrameSink } from "./frame.ts";
 
-/** Bytes from a hex dump such as `"81 a1 6b"`. */
-function hex(text: string): Uint8Array {
-  return Uint8Array.from(text.trim().split(/\s+/), (h) => parseInt(h, 16));
-}
+const hex = fromHex;
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
+const concat = (...parts: Uint8Array[]): Uint8Array => concatBytes(parts);
 
 interface Seen {
   frame: Uint8Array;

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { concatBytes } from "./bytes.ts";
 import { encodeFrame, FrameScanner, type FrameSink } from "./frame.ts";
 import { packEventFrame } from "./event_codec.ts";
 import { packData } from "./msgpack.ts";
@@ -232,14 +233,9 @@ export class Router {
       size += next;
       count++;
     }
-    const batch = new Uint8Array(size);
-    let at = 0;
-    for (const piece of sub.queue.splice(0, count)) {
-      batch.set(piece.bytes, at);
-      at += piece.bytes.length;
-      this.#dequeued(sub, piece);
-    }
-    return batch;
+    const pieces = sub.queue.splice(0, count);
+    for (const piece of pieces) this.#dequeued(sub, piece);
+    return concatBytes(pieces.map((piece) => piece.bytes), size);
   }
 
   #dequeued(sub: Subscriber, piece: Piece): void {

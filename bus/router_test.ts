@@ -1,3 +1,4 @@
+import { concatBytes } from "./bytes.ts";
 import assert from "node:assert/strict";
 import { FrameError } from "./errors.ts";
 import { packEvent, unpackEvent } from "./event_codec.ts";
@@ -5,15 +6,7 @@ import { encodeFrame, FrameScanner } from "./frame.ts";
 import { createLogger } from "./log.ts";
 import { DROPPED_TAG, type Outbound, Router } from "./router.ts";
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
+const concat = (...parts: Uint8Array[]): Uint8Array => concatBytes(parts);
 
 function frameOf(tag: string, data: Record<string, unknown>): Uint8Array {
   return encodeFrame(packEvent(tag, data));

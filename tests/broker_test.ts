@@ -3,6 +3,7 @@
  * bytes matter: forwarding, bad input, disconnects, slow consumers, restarts,
  * socket files.
  */
+import { concatBytes, fromHex } from "../bus/bytes.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { BrokerStartError } from "../bus/errors.ts";
@@ -14,20 +15,9 @@ import { DROPPED_TAG } from "../bus/router.ts";
 import { startBus } from "../workers/start_bus.ts";
 import { sleep, startTestBus, type TestBus } from "./harness.ts";
 
-/** Bytes from a hex dump such as `"81 a1 6b"`. */
-function hex(text: string): Uint8Array {
-  return Uint8Array.from(text.trim().split(/\s+/), (h) => parseInt(h, 16));
-}
+const hex = fromHex;
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
+const concat = (...parts: Uint8Array[]): Uint8Array => concatBytes(parts);
 
 // §2.6: what fire_event({"a": 1}, "salt/auth") sends, stamp 2024-05-01T12:34:56.789012.
 const FRAME_63 = hex(`
