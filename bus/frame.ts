@@ -356,118 +356,45 @@ function skipValue(buf: Uint8Array, pos: number): number {
       pos += 1;
     } else if (b <= 0xbf) {
       pos += 1 + (b & 0x1f);
+    } else if (FIXED_SIZES[b] !== undefined) {
+      pos += FIXED_SIZES[b];
     } else {
-      const fixed = FIXED_SIZES[b - 0xc4];
-      if (fixed > 0) {
-        pos += fixed;
-        continue;
-      }
-      const lengthSize = LENGTH_SIZES[b - 0xc4];
+      // c4-c6 bin, c7-c9 ext, d9-db str, dc-dd array, de-df map: a length field follows.
+      const lengthSize = b === 0xc4 || b === 0xc7 || b === 0xd9
+        ? 1
+        : b === 0xc5 || b === 0xc8 || b === 0xda || b === 0xdc || b === 0xde
+        ? 2
+        : 4;
       if (pos + 1 + lengthSize > buf.length) return INCOMPLETE;
       const n = lengthSize === 1
         ? buf[pos + 1]
         : lengthSize === 2
         ? (buf[pos + 1] << 8) | buf[pos + 2]
         : readU32(buf, pos + 1);
-      const kind = KINDS[b - 0xc4];
       pos += 1 + lengthSize;
-      if (kind === "bytes") pos += n;
-      else if (kind === "ext") pos += 1 + n;
-      else if (kind === "array") remaining += n;
-      else remaining += 2 * n;
+      if (b >= 0xdc && b <= 0xdd) remaining += n;
+      else if (b >= 0xde) remaining += 2 * n;
+      else pos += b >= 0xc7 && b <= 0xc9 ? 1 + n : n; // ext has a type byte
     }
   }
   return pos > buf.length ? INCOMPLETE : pos;
 }
 
-// Per type byte 0xc4..0xdf: total size of fixed-size values (0 = has a length field).
-const FIXED_SIZES = [
-  0, // c4 bin8
-  0, // c5 bin16
-  0, // c6 bin32
-  0, // c7 ext8
-  0, // c8 ext16
-  0, // c9 ext32
-  5, // ca float32
-  9, // cb float64
-  2, // cc uint8
-  3, // cd uint16
-  5, // ce uint32
-  9, // cf uint64
-  2, // d0 int8
-  3, // d1 int16
-  5, // d2 int32
-  9, // d3 int64
-  3, // d4 fixext1
-  4, // d5 fixext2
-  6, // d6 fixext4
-  10, // d7 fixext8
-  18, // d8 fixext16
-  0, // d9 str8
-  0, // da str16
-  0, // db str32
-  0, // dc array16
-  0, // dd array32
-  0, // de map16
-  0, // df map32
-];
-const LENGTH_SIZES = [
-  1,
-  2,
-  4,
-  1,
-  2,
-  4,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  1,
-  2,
-  4,
-  2,
-  4,
-  2,
-  4,
-];
-const KINDS = [
-  "bytes",
-  "bytes",
-  "bytes",
-  "ext",
-  "ext",
-  "ext",
-  "",
-  "",
-  "",
-  "",
-  "",
-  "",
-  "",
-  "",
-  "",
-  "",
-  "",
-  "",
-  "",
-  "",
-  "",
-  "bytes",
-  "bytes",
-  "bytes",
-  "array",
-  "array",
-  "map",
-  "map",
-];
+/** Total size of the fixed-size msgpack values, by type byte (floats, ints, fixext). */
+const FIXED_SIZES: Readonly<Record<number, number>> = {
+  0xca: 5,
+  0xcb: 9,
+  0xcc: 2,
+  0xcd: 3,
+  0xce: 5,
+  0xcf: 9,
+  0xd0: 2,
+  0xd1: 3,
+  0xd2: 5,
+  0xd3: 9,
+  0xd4: 3,
+  0xd5: 4,
+  0xd6: 6,
+  0xd7: 10,
+  0xd8: 18,
+};
