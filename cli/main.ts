@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { type BusConfig, configSocketPaths, loadConfig } from "../bus/config.ts";
 import { EventDataError, SaltbusError, UsageError } from "../bus/errors.ts";
 import { createLogger, formatLogLine, isLogLevel } from "../bus/log.ts";
+import { printPasswordHash, serveApi, startMasterApi } from "../api/command.ts";
 import type { NodeKind } from "../bus/paths.ts";
 import { validatePattern } from "../bus/tag_match.ts";
 import { getEvent } from "../mod.ts";
@@ -31,6 +32,7 @@ const COMMON = {
 /** Per-command extra options. */
 const OPTIONS = {
   master: {},
+  api: { port: { type: "string" }, host: { type: "string" } },
   run: {},
   fire: { node: { type: "string" }, timeout: { type: "string" } },
   watch: {
@@ -82,6 +84,8 @@ async function dispatch(args: string[]): Promise<number> {
   switch (command as Command) {
     case "master":
       return await runMaster(values, positionals);
+    case "api":
+      return await runApi(values, positionals);
     case "run":
       return await runRunner(values, positionals);
     case "fire":
@@ -144,6 +148,11 @@ async function runMaster(values: Values, positionals: string[]): Promise<number>
   if (values["log-level"] === undefined && values.config === undefined) config.log_level = "info";
   const log = createLogger(config.log_level);
   const bus = await startBus({ node: "master", config, log });
+  const api = await startMasterApi(config, bus, log, values.config as string | undefined)
+    .catch(async (err) => {
+      await bus.close();
+      throw err;
+    });
   const stop = Promise.withResolvers<string>();
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   const handlers = signals.map((signal) => {
@@ -160,9 +169,28 @@ async function runMaster(values: Values, positionals: string[]): Promise<number>
   const signal = await stop.promise;
   log.info(`${signal}: shutting down`);
   for (const [name, handler] of handlers) Deno.removeSignalListener(name, handler);
+  await api?.close();
   await bus.close();
   log.info("stopped; socket files removed");
   return EXIT.ok;
+}
+
+// ------------------------------------------------------------------- api
+
+async function runApi(values: Values, positionals: string[]): Promise<number> {
+  if (positionals[0] === "hash-password") return await printPasswordHash(positionals.slice(1));
+  if (positionals.length > 0) {
+    throw new UsageError(`api: unknown argument '${positionals[0]}'; see 'cli.ts api --help'`);
+  }
+  const config = await configFor("master", values);
+  if (values["log-level"] === undefined && values.config === undefined) config.log_level = "info";
+  return await serveApi({
+    config,
+    source: values.config as string | undefined,
+    log: createLogger(config.log_level),
+    port: values.port as string | undefined,
+    host: values.host as string | undefined,
+  });
 }
 
 // ------------------------------------------------------------------- run

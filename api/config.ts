@@ -1,0 +1,177 @@
+/**
+ * The HTTP API's settings, read from a master config: the `api:` block
+ * (`port`, `host`, `ssl_crt`, `ssl_key`, `disable_ssl`) and the top-level
+ * options `token_expire`, `external_auth`, `webhook_disable_auth`,
+ * `api_history_size`, `api_history_bytes`, `api_client_buffer`,
+ * `webhook_max_body`, `api_keepalive`, `api_token_file`. A bad value is a
+ * {@linkcode ConfigError} naming the option and the file.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { BusConfig } from "../bus/config.ts";
+import { ConfigError } from "../bus/errors.ts";
+import { parsePasswordHash } from "./auth.ts";
+
+/** One user of saltbus's own eauth backend (`external_auth: {saltbus: {<name>: …}}`). */
+export interface ApiUser {
+  /** The PBKDF2 hash printed by `cli.ts api hash-password`. */
+  password: string;
+  /** Salt permissions, returned by `/login` as they are (not enforced on event streams). */
+  perms: unknown[];
+}
+
+/** The checked settings of one API server. */
+export interface ApiSettings {
+  /** TCP port (default 8000; 0 picks a free one). */
+  port: number;
+  /** Address to listen on (default 127.0.0.1). */
+  host: string;
+  /** PEM certificate file, for HTTPS. */
+  sslCrt?: string;
+  /** PEM key file (default: the certificate file, as Salt allows one file holding both). */
+  sslKey?: string;
+  /** Serve plain HTTP even when a certificate is configured. */
+  disableSsl: boolean;
+  /** Token lifetime in seconds (default 43200, 12 h). */
+  tokenExpire: number;
+  /** Users of the `saltbus` eauth backend, by name. */
+  users: Map<string, ApiUser>;
+  /** Accept webhooks without a token. */
+  webhookDisableAuth: boolean;
+  /** Events kept for resuming streams (default 10000). */
+  historySize: number;
+  /** Bytes of SSE text kept for resuming streams at most (default 64 MiB). */
+  historyBytes: number;
+  /** Bytes queued for one HTTP client before it is disconnected (default 8 MiB). */
+  clientBuffer: number;
+  /** Largest webhook body in bytes (default 1 MiB); larger gets 413. */
+  webhookMaxBody: number;
+  /** Seconds between keep-alive comments on a quiet stream (default 15; 0: none). */
+  keepalive: number;
+  /** Where tokens are kept across restarts (digests only); `null`: in memory only. */
+  tokenFile: string | null;
+}
+
+/** Default `token_expire`: 12 hours, as Salt. */
+export const DEFAULT_TOKEN_EXPIRE = 43200;
+
+/**
+ * Whether a master config asks for the API to run inside `master` (it has
+ * an `api:` key, even an empty one).
+ *
+ * @example
+ * ```ts
+ * import { hasApiBlock } from "./config.ts";
+ * hasApiBlock({ api: null }); // true
+ * ```
+ */
+export function hasApiBlock(config: Record<string, unknown>): boolean {
+  return Object.hasOwn(config, "api") && config.api !== false;
+}
+
+/**
+ * Reads and checks the API settings of a resolved master config. `source`
+ * names the config file for messages.
+ *
+ * @throws {ConfigError} naming the option and `source`.
+ * @example
+ * ```ts
+ * import { resolveConfig } from "../bus/config.ts";
+ * import { resolveApiSettings } from "./config.ts";
+ * const settings = resolveApiSettings(resolveConfig("master", { api: { port: 8080 } }));
+ * settings.port; // 8080
+ * ```
+ */
+export function resolveApiSettings(config: BusConfig, source = "options"): ApiSettings {
+  const bad = (option: string, expected: string, value: unknown): never => {
+    throw new ConfigError(`${option} in ${source}: expected ${expected}, got ${JSON.stringify(value)}`);
+  };
+  const block = config.api ?? {};
+  if (typeof block !== "object" || Array.isArray(block)) {
+    bad("api", "a mapping (port, host, ssl_crt, ssl_key, disable_ssl)", block);
+  }
+  const api = block as Record<string, unknown>;
+  const integer = (option: string, value: unknown, fallback: number, min: number): number => {
+    if (value === undefined || value === null) return fallback;
+    if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
+      bad(option, `an integer ≥ ${min}`, value);
+    }
+    return value as number;
+  };
+  const boolean = (option: string, value: unknown): boolean => {
+    if (value === undefined || value === null) return false;
+    if (typeof value !== "boolean") bad(option, "true or false", value);
+    return value as boolean;
+  };
+  const path = (option: string, value: unknown): string | undefined => {
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== "string" || value === "") bad(option, "a file path", value);
+    return value as string;
+  };
+  const port = integer("api.port", api.port, 8000, 0);
+  if (port > 65535) bad("api.port", "a port number (0-65535)", port);
+  const host = api.host ?? "127.0.0.1";
+  if (typeof host !== "string" || host === "") bad("api.host", "an address", host);
+  const tokenExpire = config.token_expire ?? DEFAULT_TOKEN_EXPIRE;
+  if (typeof tokenExpire !== "number" || !(tokenExpire > 0)) {
+    bad("token_expire", "a number of seconds > 0", tokenExpire);
+  }
+  let tokenFile: string | null = join(config.sock_dir, "api_tokens.json");
+  if (config.api_token_file === "" || config.api_token_file === false) tokenFile = null;
+  else if (config.api_token_file !== undefined) {
+    tokenFile = path("api_token_file", config.api_token_file)!;
+  }
+  return {
+    port,
+    host: host as string,
+    sslCrt: path("api.ssl_crt", api.ssl_crt),
+    sslKey: path("api.ssl_key", api.ssl_key),
+    disableSsl: boolean("api.disable_ssl", api.disable_ssl),
+    tokenExpire: tokenExpire as number,
+    users: readUsers(config.external_auth, bad),
+    webhookDisableAuth: boolean("webhook_disable_auth", config.webhook_disable_auth),
+    historySize: integer("api_history_size", config.api_history_size, 10_000, 0),
+    historyBytes: integer("api_history_bytes", config.api_history_bytes, 64 * 1024 * 1024, 0),
+    clientBuffer: integer("api_client_buffer", config.api_client_buffer, 8 * 1024 * 1024, 1024),
+    webhookMaxBody: integer("webhook_max_body", config.webhook_max_body, 1024 * 1024, 0),
+    keepalive: integer("api_keepalive", config.api_keepalive, 15, 0),
+    tokenFile,
+  };
+}
+
+function readUsers(
+  externalAuth: unknown,
+  bad: (option: string, expected: string, value: unknown) => never,
+): Map<string, ApiUser> {
+  const users = new Map<string, ApiUser>();
+  if (externalAuth === undefined || externalAuth === null) return users;
+  if (typeof externalAuth !== "object" || Array.isArray(externalAuth)) {
+    bad("external_auth", "a mapping of eauth backends", externalAuth);
+  }
+  // Other backends (pam, ldap, …) belong to Salt; saltbus only serves its own.
+  const own = (externalAuth as Record<string, unknown>).saltbus;
+  if (own === undefined || own === null) return users;
+  if (typeof own !== "object" || Array.isArray(own)) {
+    bad("external_auth.saltbus", "a mapping of user: {password, perms}", own);
+  }
+  for (const [name, entry] of Object.entries(own as Record<string, unknown>)) {
+    const option = `external_auth.saltbus.${name}`;
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+      bad(option, "{password: <hash from 'cli.ts api hash-password'>, perms: [...]}", entry);
+    }
+    const { password, perms } = entry as Record<string, unknown>;
+    if (typeof password !== "string" || parsePasswordHash(password) === null) {
+      bad(
+        `${option}.password`,
+        "a hash printed by 'cli.ts api hash-password <password>' (pbkdf2-sha256$…)",
+        typeof password === "string" ? "<not a pbkdf2-sha256 hash>" : password,
+      );
+    }
+    if (perms !== undefined && perms !== null && !Array.isArray(perms)) {
+      bad(`${option}.perms`, "a list", perms);
+    }
+    users.set(name, { password: password as string, perms: (perms as unknown[]) ?? [] });
+  }
+  return users;
+}

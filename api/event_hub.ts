@@ -1,0 +1,212 @@
+/**
+ * The API's one subscriber of the bus: reads frames from a
+ * {@linkcode Connector} (the in-process broker's ports inside `master`, the
+ * bus's Unix sockets for `cli.ts api`), decodes each event once, encodes it
+ * once as SSE text, keeps it in the history and hands the same bytes to
+ * every connected client.
+ *
+ * @module
+ */
+import { concatBytes } from "../bus/bytes.ts";
+import { decodeTag } from "../bus/event_codec.ts";
+import { FrameScanner, type FrameSink } from "../bus/frame.ts";
+import type { Logger } from "../bus/log.ts";
+import { unpackData } from "../bus/msgpack.ts";
+import type { ByteChannel, Connector } from "../bus/transport.ts";
+import { History, type HistoryEntry } from "./history.ts";
+import { eventJson, sseEvent } from "./sse.ts";
+
+/** One event as clients receive it. */
+export interface LiveEvent extends HistoryEntry {
+  /** The decoded data. */
+  data: unknown;
+  /** `{"data": …, "tag": …}` as salt-api writes it (Python's separators). */
+  json: string;
+}
+
+/** The events read from one chunk of the bus stream, in order. */
+export interface EventBatch {
+  /** The events. */
+  events: LiveEvent[];
+  /** Their SSE texts joined: what an unfiltered stream writes. */
+  sse: Uint8Array;
+}
+
+/** A client of the hub: gets every batch, synchronously, in order. */
+export interface HubClient {
+  /** Takes a batch; must not throw and must not block. */
+  deliver(batch: EventBatch): void;
+}
+
+/** Options of {@linkcode EventHub}. */
+export interface EventHubOptions {
+  /** Events kept for resuming. */
+  historySize: number;
+  /** Bytes of SSE text kept for resuming. */
+  historyBytes: number;
+  /** Largest frame accepted from the bus. */
+  maxFrameSize: number;
+  /** Where to log. */
+  log: Logger;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Reads the bus and fans events out to clients. Reconnects when the bus
+ * stream closes (a broker restart), until closed.
+ *
+ * @example
+ * ```ts
+ * import { startBus } from "../workers/start_bus.ts";
+ * import { silentLogger } from "../bus/log.ts";
+ * import { EventHub } from "./event_hub.ts";
+ * await using bus = await startBus({ sockDir: await Deno.makeTempDir() });
+ * const hub = new EventHub(bus.connector, {
+ *   historySize: 100, historyBytes: 1 << 20, maxFrameSize: 1 << 24, log: silentLogger,
+ * });
+ * hub.attach({ deliver: (batch) => console.log(batch.events.map((e) => e.tag)) });
+ * await hub.close();
+ * ```
+ */
+export class EventHub {
+  /** The kept events. */
+  readonly history: History;
+  readonly #connector: Connector;
+  readonly #options: EventHubOptions;
+  readonly #clients = new Set<HubClient>();
+  #channel: ByteChannel | null = null;
+  #closed = false;
+  #running: Promise<void>;
+  #connected = Promise.withResolvers<void>();
+  #batch: LiveEvent[] = [];
+  #batchBytes = 0;
+  #wake: (() => void) | null = null;
+
+  /** Starts reading `connector`'s pub side. */
+  constructor(connector: Connector, options: EventHubOptions) {
+    this.#connector = connector;
+    this.#options = options;
+    this.history = new History(options.historySize, options.historyBytes);
+    this.#running = this.#run();
+  }
+
+  /** Resolves once connected to the bus the first time. */
+  connected(): Promise<void> {
+    return this.#connected.promise;
+  }
+
+  /** Number of attached clients. */
+  get clients(): number {
+    return this.#clients.size;
+  }
+
+  /** Adds a client; it gets every batch from now on. */
+  attach(client: HubClient): void {
+    this.#clients.add(client);
+  }
+
+  /** Removes a client. */
+  detach(client: HubClient): void {
+    this.#clients.delete(client);
+  }
+
+  /** Stops reading the bus. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#channel?.close();
+    this.#wake?.();
+    await this.#running;
+    this.#clients.clear();
+  }
+
+  async #run(): Promise<void> {
+    const { log } = this.#options;
+    let warned = false;
+    while (!this.#closed) {
+      let channel: ByteChannel;
+      try {
+        channel = await this.#connector.connectPub();
+      } catch (err) {
+        if (!warned) {
+          log.warning(
+            `API: cannot listen on ${this.#connector.describe()} (${
+              (err as Error)?.message ?? err
+            }); retrying`,
+          );
+          warned = true;
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 200);
+          this.#wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.#wake = null;
+        continue;
+      }
+      if (this.#closed) {
+        channel.close();
+        break;
+      }
+      this.#channel = channel;
+      warned = false;
+      log.info(`API: listening on ${this.#connector.describe()}`);
+      this.#connected.resolve();
+      const scanner = new FrameScanner({ maxFrameSize: this.#options.maxFrameSize });
+      const sink: FrameSink = {
+        frame: (buffer, _start, _end, bodyStart, tagEnd, bodyEnd) =>
+          this.#event(buffer, bodyStart, tagEnd, bodyEnd),
+      };
+      try {
+        while (true) {
+          const chunk = await channel.read();
+          if (chunk === null) break;
+          scanner.push(chunk, sink);
+          this.#flush();
+        }
+      } catch (err) {
+        if (!this.#closed) log.warning(`API: bus stream failed: ${(err as Error)?.message ?? err}`);
+      }
+      this.#flush();
+      channel.close();
+      this.#channel = null;
+      if (!this.#closed) log.warning(`API: the bus stream closed; reconnecting`);
+    }
+  }
+
+  #event(buffer: Uint8Array, bodyStart: number, tagEnd: number, bodyEnd: number): void {
+    const tag = decodeTag(buffer, bodyStart, tagEnd);
+    let data: unknown;
+    let json: string;
+    try {
+      data = unpackData(buffer.subarray(tagEnd + 2, bodyEnd));
+      json = eventJson(tag, data);
+    } catch (err) {
+      this.#options.log.warning(
+        `API: skipping event ${JSON.stringify(tag)}: ${(err as Error)?.message ?? err}`,
+      );
+      return;
+    }
+    const id = this.history.lastId + 1;
+    const sse = encoder.encode(sseEvent(tag, json, id));
+    const event: LiveEvent = { id, tag, sse, data, json };
+    this.history.push({ id, tag, sse });
+    this.#batch.push(event);
+    this.#batchBytes += sse.length;
+  }
+
+  #flush(): void {
+    if (this.#batch.length === 0) return;
+    const events = this.#batch;
+    const sse = events.length === 1 ? events[0].sse : concatBytes(
+      events.map((e) => e.sse),
+      this.#batchBytes,
+    );
+    this.#batch = [];
+    this.#batchBytes = 0;
+    const batch: EventBatch = { events, sse };
+    for (const client of this.#clients) client.deliver(batch);
+  }
+}

@@ -1,0 +1,365 @@
+/**
+ * The HTTP API server (`Deno.serve`, no framework): routes, authentication
+ * checks, and the lifetime of the hub, the streams and the webhook firer.
+ *
+ * @module
+ */
+import { type BusConfig, configSocketPaths } from "../bus/config.ts";
+import { EventClient } from "../bus/event_client.ts";
+import { createLogger, type Logger } from "../bus/log.ts";
+import { getMatcher, MATCH_TYPES, type MatchType, validatePattern } from "../bus/tag_match.ts";
+import type { Connector } from "../bus/transport.ts";
+import { pythonJsonDumps } from "../cli/python_json.ts";
+import type { BusHandle } from "../workers/start_bus.ts";
+import { UnixConnector } from "../workers/unix_channel.ts";
+import { requestToken, type TokenRecord, TokenStore, verifyPassword } from "./auth.ts";
+import { type ApiSettings, resolveApiSettings } from "./config.ts";
+import { EventHub } from "./event_hub.ts";
+import { SSE_HEADERS, SseStream, type TagFilter } from "./sse.ts";
+import { VIEWER_HTML } from "./viewer.ts";
+import { hookData, hookTag, WebhookError } from "./webhook.ts";
+import { EventSocket, type WebSocketDialect } from "./websocket.ts";
+
+/** Options of {@linkcode startApi}. */
+export interface StartApiOptions {
+  /** The resolved master config (its `api:` block and the API options). */
+  config: BusConfig;
+  /** The config file, for messages. */
+  source?: string;
+  /** An in-process bus (inside `master`); without it the API connects to the bus's sockets. */
+  bus?: BusHandle;
+  /** Where to log (default: standard error at the config's `log_level`). */
+  log?: Logger;
+  /** Overrides `api.port`. */
+  port?: number;
+  /** Overrides `api.host`. */
+  host?: string;
+}
+
+const JSON_TYPE = "application/json";
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(pythonJsonDumps(body), {
+    status,
+    headers: { "content-type": JSON_TYPE, ...headers },
+  });
+}
+
+function error(status: number, message: string): Response {
+  return json(status, { status, return: message });
+}
+
+/**
+ * A running API server. Close it with `close()` or `await using`.
+ *
+ * @example
+ * ```ts
+ * import { startApi } from "./server.ts";
+ * import { resolveConfig } from "../bus/config.ts";
+ * await using api = await startApi({ config: resolveConfig("master", { api: { port: 0 } }) });
+ * console.log(api.url); // http://127.0.0.1:41234/
+ * ```
+ */
+export class ApiServer implements AsyncDisposable {
+  /** The checked settings. */
+  readonly settings: ApiSettings;
+  /** The bus subscriber feeding every stream. */
+  readonly hub: EventHub;
+  /** Issued tokens. */
+  readonly tokens: TokenStore;
+  readonly #log: Logger;
+  readonly #firer: EventClient;
+  readonly #streams = new Set<SseStream>();
+  readonly #sockets = new Set<EventSocket>();
+  readonly #secure: boolean;
+  readonly #matchType: MatchType;
+  #server: Deno.HttpServer<Deno.NetAddr> | null = null;
+  #closed: Promise<void> | null = null;
+
+  /** @internal Use {@linkcode startApi}. */
+  constructor(
+    settings: ApiSettings,
+    config: BusConfig,
+    connector: Connector,
+    firer: EventClient,
+    log: Logger,
+  ) {
+    this.settings = settings;
+    this.#log = log;
+    this.#firer = firer;
+    this.#matchType = config.event_match_type;
+    this.#secure = settings.sslCrt !== undefined && !settings.disableSsl;
+    this.tokens = new TokenStore({ file: settings.tokenFile, log });
+    this.hub = new EventHub(connector, {
+      historySize: settings.historySize,
+      historyBytes: settings.historyBytes,
+      maxFrameSize: config.max_frame_size,
+      log,
+    });
+  }
+
+  /** @internal Loads tokens and starts listening. */
+  async listen(): Promise<void> {
+    await this.tokens.load();
+    const { host, port, sslCrt, sslKey } = this.settings;
+    const tls = this.#secure
+      ? { cert: await Deno.readTextFile(sslCrt!), key: await Deno.readTextFile(sslKey ?? sslCrt!) }
+      : {};
+    this.#server = Deno.serve(
+      { hostname: host, port, ...tls, onListen: () => {} },
+      (req, info) => this.#handle(req, info),
+    );
+    this.#log.info(`API listening on ${this.url}`);
+  }
+
+  /** The port listened on (useful with `port: 0`). */
+  get port(): number {
+    return this.#server!.addr.port;
+  }
+
+  /** The base URL, e.g. `http://127.0.0.1:8000/`. */
+  get url(): string {
+    const host = this.settings.host.includes(":") ? `[${this.settings.host}]` : this.settings.host;
+    return `${this.#secure ? "https" : "http"}://${host}:${this.port}/`;
+  }
+
+  /** Number of open event streams (SSE and WebSocket). */
+  get streams(): number {
+    return this.#streams.size + this.#sockets.size;
+  }
+
+  /** Ends every stream, stops listening and leaves the bus. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      for (const stream of this.#streams) stream.dispose();
+      for (const socket of this.#sockets) socket.close();
+      await this.#server?.shutdown();
+      await this.hub.close();
+      await this.#firer.close();
+    })();
+    return this.#closed;
+  }
+
+  /** Same as {@linkcode close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #handle(req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Promise<Response> {
+    const url = new URL(req.url);
+    const path = url.pathname;
+    const peer = `${info.remoteAddr.hostname}:${info.remoteAddr.port}`;
+    try {
+      if (path === "/" || path === "/index.html") return this.#only(req, ["GET"]) ?? this.#root(req);
+      if (path === "/login") return await this.#login(req, url);
+      if (path === "/logout") return this.#only(req, ["POST"]) ?? await this.#logout(req, url);
+      if (path === "/events") return this.#only(req, ["GET"]) ?? this.#events(req, url, peer);
+      const ws = /^\/(ws|all_events|formatted_events)(?:\/([^/]*))?$/.exec(path);
+      if (ws) return this.#only(req, ["GET"]) ?? this.#websocket(req, url, ws[1], ws[2], peer);
+      if (path === "/hook" || path.startsWith("/hook/")) {
+        return this.#only(req, ["POST"]) ?? await this.#hook(req, url);
+      }
+      return error(404, `no such resource: ${path}`);
+    } catch (err) {
+      this.#log.error(`API: ${req.method} ${path} failed: ${(err as Error)?.stack ?? err}`);
+      return error(500, "internal error");
+    }
+  }
+
+  #only(req: Request, methods: string[]): Response | null {
+    if (methods.includes(req.method)) return null;
+    return new Response(pythonJsonDumps({ status: 405, return: `use ${methods.join(" or ")}` }), {
+      status: 405,
+      headers: { "content-type": JSON_TYPE, allow: methods.join(", ") },
+    });
+  }
+
+  #auth(req: Request, url: URL): TokenRecord | null {
+    return this.tokens.lookup(requestToken(req, url));
+  }
+
+  #root(req: Request): Response {
+    if ((req.headers.get("accept") ?? "").includes("text/html")) {
+      return new Response(VIEWER_HTML, {
+        headers: {
+          "content-type": "text/html; charset=utf-8",
+          "content-security-policy":
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'self'",
+          "x-content-type-options": "nosniff",
+        },
+      });
+    }
+    return json(200, { return: "Welcome", clients: [] });
+  }
+
+  async #login(req: Request, url: URL): Promise<Response> {
+    if (req.method === "GET") {
+      const record = this.#auth(req, url);
+      if (record === null) return error(401, "Please log in");
+      const { start, expire, user, eauth, perms } = record;
+      return json(200, { return: [{ start, expire, user, eauth, perms }] });
+    }
+    if (req.method !== "POST") return this.#only(req, ["GET", "POST"])!;
+    const form = await readForm(req);
+    if (form === null) return error(400, "send username, password and eauth as JSON or a form");
+    const username = String(form.username ?? "");
+    const password = String(form.password ?? "");
+    const eauth = String(form.eauth ?? "saltbus");
+    const user = eauth === "saltbus" ? this.settings.users.get(username) : undefined;
+    const ok = await verifyPassword(password, user?.password);
+    if (!ok || user === undefined) {
+      this.#log.info(`API: failed login for ${JSON.stringify(username)} (eauth ${eauth})`);
+      return error(401, "Could not authenticate using provided credentials");
+    }
+    const info = await this.tokens.issue(username, eauth, user.perms, this.settings.tokenExpire);
+    this.#log.info(`API: ${username} logged in`);
+    const cookie = `session_id=${info.token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${
+      Math.floor(this.settings.tokenExpire)
+    }${this.#secure ? "; Secure" : ""}`;
+    return json(200, { return: [info] }, { "x-auth-token": info.token, "set-cookie": cookie });
+  }
+
+  async #logout(req: Request, url: URL): Promise<Response> {
+    const token = requestToken(req, url);
+    if (token === null || !(await this.tokens.revoke(token))) return error(401, "Please log in");
+    for (const stream of this.#streams) stream.revalidate();
+    for (const socket of this.#sockets) socket.revalidate();
+    return json(200, { return: "Your token has been cleared" }, {
+      "set-cookie": "session_id=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
+    });
+  }
+
+  #events(req: Request, url: URL, peer: string): Response {
+    const token = this.#auth(req, url);
+    if (token === null) return error(401, "Please log in");
+    let filter: TagFilter | null = null;
+    const tag = url.searchParams.get("tag");
+    if (tag) {
+      const matchType = (url.searchParams.get("match_type") || this.#matchType) as MatchType;
+      if (!MATCH_TYPES.includes(matchType)) {
+        return error(400, `match_type must be one of ${MATCH_TYPES.join(", ")}`);
+      }
+      try {
+        validatePattern(tag, matchType);
+      } catch (err) {
+        return error(400, (err as Error).message);
+      }
+      filter = { tag, matcher: getMatcher(matchType) };
+    }
+    const sinceText = req.headers.get("last-event-id") ?? url.searchParams.get("since");
+    let since: number | null = null;
+    if (sinceText !== null && sinceText !== "") {
+      if (!/^[0-9]{1,15}$/.test(sinceText.trim())) {
+        return error(400, "Last-Event-ID and since must be an event id (an integer)");
+      }
+      since = Number(sinceText.trim());
+    }
+    const stream: SseStream = new SseStream({
+      hub: this.hub,
+      token,
+      filter,
+      since,
+      keepaliveMs: this.settings.keepalive * 1000,
+      bufferLimit: this.settings.clientBuffer,
+      peer,
+      log: this.#log,
+      onEnd: () => this.#streams.delete(stream),
+    });
+    this.#streams.add(stream);
+    return new Response(stream.body, { headers: SSE_HEADERS });
+  }
+
+  #websocket(
+    req: Request,
+    url: URL,
+    route: string,
+    pathToken: string | undefined,
+    peer: string,
+  ): Response {
+    // Tornado's routes take the token from the path only; CherryPy's /ws also from the session.
+    const token = pathToken || route !== "ws" ? this.tokens.lookup(pathToken) : this.#auth(req, url);
+    if (token === null) return error(401, "Please log in");
+    if ((req.headers.get("upgrade") ?? "").toLowerCase() !== "websocket") {
+      return error(400, "this is a WebSocket endpoint: send an Upgrade: websocket request");
+    }
+    const { socket, response } = Deno.upgradeWebSocket(req);
+    const dialect: WebSocketDialect = route === "ws" ? "cherrypy" : "tornado";
+    const client: EventSocket = new EventSocket(socket, {
+      hub: this.hub,
+      token,
+      dialect,
+      formatEvents: route === "formatted_events" || url.searchParams.has("format_events"),
+      bufferLimit: this.settings.clientBuffer,
+      peer,
+      log: this.#log,
+      onEnd: () => this.#sockets.delete(client),
+    });
+    this.#sockets.add(client);
+    return response;
+  }
+
+  async #hook(req: Request, url: URL): Promise<Response> {
+    if (!this.settings.webhookDisableAuth && this.#auth(req, url) === null) {
+      return error(401, "Please log in");
+    }
+    let data: Record<string, unknown>;
+    try {
+      data = await hookData(req, this.settings.webhookMaxBody);
+    } catch (err) {
+      if (err instanceof WebhookError) return error(err.status, err.message);
+      throw err;
+    }
+    const success = await this.#firer.fireEvent(data, hookTag(url.pathname));
+    return json(success ? 200 : 503, { success });
+  }
+}
+
+/** The fields of a JSON or form body; `null` when it is neither. */
+async function readForm(req: Request): Promise<Record<string, unknown> | null> {
+  const type = (req.headers.get("content-type") ?? "").toLowerCase();
+  try {
+    if (type.includes("json")) {
+      const body = await req.json();
+      return typeof body === "object" && body !== null && !Array.isArray(body) ? body : null;
+    }
+    const text = await req.text();
+    return Object.fromEntries(new URLSearchParams(text));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Starts the HTTP API for a master bus: with `bus` (inside `master`) it
+ * subscribes through the in-process broker, else through the bus's Unix
+ * sockets (retrying until the bus is there).
+ *
+ * @throws {ConfigError} for a bad API option.
+ * @example
+ * ```ts
+ * import { startApi } from "./server.ts";
+ * import { loadConfig } from "../bus/config.ts";
+ * const config = await loadConfig("master", "/etc/saltbus/master");
+ * const api = await startApi({ config, source: "/etc/saltbus/master" });
+ * // … later
+ * await api.close();
+ * ```
+ */
+export async function startApi(options: StartApiOptions): Promise<ApiServer> {
+  const { config, bus } = options;
+  const settings = resolveApiSettings(config, options.source);
+  if (options.port !== undefined) settings.port = options.port;
+  if (options.host !== undefined) settings.host = options.host;
+  const log = options.log ?? createLogger(config.log_level);
+  const connector = bus?.connector ?? new UnixConnector(configSocketPaths(config));
+  const firer = bus?.getEvent({ listen: false }) ??
+    new EventClient(connector, config, log, { listen: false });
+  const server = new ApiServer(settings, config, connector, firer, log);
+  try {
+    await server.listen();
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+  return server;
+}
