@@ -105,8 +105,7 @@ let dummyHash: Promise<string> | null = null;
  */
 export async function verifyPassword(password: string, hash: string | undefined): Promise<boolean> {
   const known = hash !== undefined;
-  dummyHash ??= hashPassword("dummy", { iterations: DEFAULT_PBKDF2_ITERATIONS });
-  const parsed = parsePasswordHash(hash ?? await dummyHash);
+  const parsed = parsePasswordHash(hash ?? await (dummyHash ??= hashPassword("dummy")));
   if (parsed === null) return false;
   const derived = await pbkdf2(password, parsed.salt, parsed.iterations, parsed.hash.length);
   return timingSafeEqual(derived, parsed.hash) && known;
@@ -187,7 +186,10 @@ export class TokenStore {
     const now = Date.now() / 1000;
     for (const [selector, record] of entries) {
       if (record.expire > now && !record.revoked) {
-        this.#tokens.set(selector, { ...record, verifier: new Uint8Array(Buffer.from(record.verifier, "hex")) });
+        this.#tokens.set(selector, {
+          ...record,
+          verifier: new Uint8Array(Buffer.from(record.verifier, "hex")),
+        });
       }
     }
   }
@@ -201,7 +203,12 @@ export class TokenStore {
    * const info = await new TokenStore().issue("alice", "saltbus", [], 60);
    * ```
    */
-  async issue(user: string, eauth: string, perms: unknown[], ttlSeconds: number): Promise<TokenInfo> {
+  async issue(
+    user: string,
+    eauth: string,
+    perms: unknown[],
+    ttlSeconds: number,
+  ): Promise<TokenInfo> {
     const token = hex(crypto.getRandomValues(new Uint8Array(32)));
     const start = Date.now() / 1000;
     const record: StoredToken = {

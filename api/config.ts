@@ -85,7 +85,9 @@ export function hasApiBlock(config: Record<string, unknown>): boolean {
  */
 export function resolveApiSettings(config: BusConfig, source = "options"): ApiSettings {
   const bad = (option: string, expected: string, value: unknown): never => {
-    throw new ConfigError(`${option} in ${source}: expected ${expected}, got ${JSON.stringify(value)}`);
+    throw new ConfigError(
+      `${option} in ${source}: expected ${expected}, got ${JSON.stringify(value)}`,
+    );
   };
   const block = config.api ?? {};
   if (typeof block !== "object" || Array.isArray(block)) {

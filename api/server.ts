@@ -150,7 +150,9 @@ export class ApiServer implements AsyncDisposable {
     const path = url.pathname;
     const peer = `${info.remoteAddr.hostname}:${info.remoteAddr.port}`;
     try {
-      if (path === "/" || path === "/index.html") return this.#only(req, ["GET"]) ?? this.#root(req);
+      if (path === "/" || path === "/index.html") {
+        return this.#only(req, ["GET"]) ?? this.#root(req);
+      }
       if (path === "/login") return await this.#login(req, url);
       if (path === "/logout") return this.#only(req, ["POST"]) ?? await this.#logout(req, url);
       if (path === "/events") return this.#only(req, ["GET"]) ?? this.#events(req, url, peer);
@@ -277,7 +279,9 @@ export class ApiServer implements AsyncDisposable {
     peer: string,
   ): Response {
     // Tornado's routes take the token from the path only; CherryPy's /ws also from the session.
-    const token = pathToken || route !== "ws" ? this.tokens.lookup(pathToken) : this.#auth(req, url);
+    const token = pathToken || route !== "ws"
+      ? this.tokens.lookup(pathToken)
+      : this.#auth(req, url);
     if (token === null) return error(401, "Please log in");
     if ((req.headers.get("upgrade") ?? "").toLowerCase() !== "websocket") {
       return error(400, "this is a WebSocket endpoint: send an Upgrade: websocket request");

@@ -83,7 +83,11 @@ export async function hookData(req: Request, maxBody: number): Promise<Record<st
     const form: Record<string, string | string[]> = {};
     for (const [key, value] of new URLSearchParams(body)) {
       const prev = form[key];
-      form[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+      form[key] = prev === undefined
+        ? value
+        : Array.isArray(prev)
+        ? [...prev, value]
+        : [prev, value];
     }
     post = form;
   }
