@@ -7,21 +7,71 @@
  *
  * @module
  */
-import { concatBytes } from "../bus/bytes.ts";
 import { decodeTag } from "../bus/event_codec.ts";
 import { FrameScanner, type FrameSink } from "../bus/frame.ts";
 import type { Logger } from "../bus/log.ts";
 import { unpackData } from "../bus/msgpack.ts";
 import type { ByteChannel, Connector } from "../bus/transport.ts";
 import { History, type HistoryEntry } from "./history.ts";
-import { eventJson, sseEvent } from "./sse.ts";
+import { pythonJsonDumps } from "../cli/python_json.ts";
+import { ByteWriter, msgpackToJson, writeJsonString } from "./msgpack_json.ts";
+import { sseTagLine } from "./sse.ts";
 
-/** One event as clients receive it. */
-export interface LiveEvent extends HistoryEntry {
-  /** The decoded data. */
-  data: unknown;
+const decoder = new TextDecoder();
+
+/**
+ * One event as clients receive it: its SSE bytes, and on demand the JSON of
+ * `{"data": …, "tag": …}` as text and the decoded data (for WebSocket
+ * clients only: SSE clients get the bytes as they are).
+ *
+ * @example
+ * ```ts
+ * import type { LiveEvent } from "./event_hub.ts";
+ * declare const event: LiveEvent;
+ * console.log(event.id, event.tag, event.json);
+ * ```
+ */
+export class LiveEvent implements HistoryEntry {
+  /** Its SSE id. */
+  readonly id: number;
+  /** Its tag. */
+  readonly tag: string;
+  /** Its SSE text (`tag:`, `data:`, `id:` lines and a blank line), UTF-8. */
+  sse: Uint8Array = new Uint8Array();
+  readonly #jsonStart: number;
+  readonly #jsonEnd: number;
+  readonly #frame: Uint8Array;
+  readonly #dataStart: number;
+  readonly #dataEnd: number;
+
+  /** @internal Made by the hub. */
+  constructor(
+    id: number,
+    tag: string,
+    jsonStart: number,
+    jsonEnd: number,
+    frame: Uint8Array,
+    dataStart: number,
+    dataEnd: number,
+  ) {
+    this.id = id;
+    this.tag = tag;
+    this.#jsonStart = jsonStart;
+    this.#jsonEnd = jsonEnd;
+    this.#frame = frame;
+    this.#dataStart = dataStart;
+    this.#dataEnd = dataEnd;
+  }
+
   /** `{"data": …, "tag": …}` as salt-api writes it (Python's separators). */
-  json: string;
+  get json(): string {
+    return decoder.decode(this.sse.subarray(this.#jsonStart, this.#jsonEnd));
+  }
+
+  /** The decoded data. */
+  get data(): unknown {
+    return unpackData(this.#frame.subarray(this.#dataStart, this.#dataEnd));
+  }
 }
 
 /** The events read from one chunk of the bus stream, in order. */
@@ -50,7 +100,8 @@ export interface EventHubOptions {
   log: Logger;
 }
 
-const encoder = new TextEncoder();
+/** Starting size of a batch's output buffer. */
+const OUT_CAPACITY = 128 * 1024;
 
 /**
  * Reads the bus and fans events out to clients. Reconnects when the bus
@@ -80,7 +131,9 @@ export class EventHub {
   #running: Promise<void>;
   #connected = Promise.withResolvers<void>();
   #batch: LiveEvent[] = [];
-  #batchBytes = 0;
+  #offsets: number[] = [];
+  #out = new ByteWriter(OUT_CAPACITY);
+  #lastId = 0;
   #wake: (() => void) | null = null;
 
   /** Starts reading `connector`'s pub side. */
@@ -178,34 +231,54 @@ export class EventHub {
 
   #event(buffer: Uint8Array, bodyStart: number, tagEnd: number, bodyEnd: number): void {
     const tag = decodeTag(buffer, bodyStart, tagEnd);
-    let data: unknown;
-    let json: string;
-    try {
-      data = unpackData(buffer.subarray(tagEnd + 2, bodyEnd));
-      json = eventJson(tag, data);
-    } catch (err) {
-      this.#options.log.warning(
-        `API: skipping event ${JSON.stringify(tag)}: ${(err as Error)?.message ?? err}`,
-      );
-      return;
+    const w = this.#out;
+    const mark = w.length;
+    const id = this.#lastId + 1;
+    w.ascii("tag: ");
+    if (/[\r\n]/.test(tag)) w.text(sseTagLine(tag));
+    else w.raw(buffer.subarray(bodyStart, tagEnd));
+    w.ascii("\ndata: ");
+    const jsonStart = w.length;
+    w.ascii(`{"data": `);
+    const dataAt = w.length;
+    if (!msgpackToJson(buffer, tagEnd + 2, bodyEnd, w)) {
+      // The slow path: decode, then Python-style JSON of the objects.
+      w.length = dataAt;
+      try {
+        w.text(pythonJsonDumps(unpackData(buffer.subarray(tagEnd + 2, bodyEnd))));
+      } catch (err) {
+        w.length = mark;
+        this.#options.log.warning(
+          `API: skipping event ${JSON.stringify(tag)}: ${(err as Error)?.message ?? err}`,
+        );
+        return;
+      }
     }
-    const id = this.history.lastId + 1;
-    const sse = encoder.encode(sseEvent(tag, json, id));
-    const event: LiveEvent = { id, tag, sse, data, json };
-    this.history.push({ id, tag, sse });
-    this.#batch.push(event);
-    this.#batchBytes += sse.length;
+    w.ascii(`, "tag": `);
+    writeJsonString(w, buffer, bodyStart, tagEnd);
+    w.ascii("}");
+    const jsonEnd = w.length;
+    w.ascii(`\nid: ${id}\n\n`);
+    this.#lastId = id;
+    this.#batch.push(
+      new LiveEvent(id, tag, jsonStart - mark, jsonEnd - mark, buffer, tagEnd + 2, bodyEnd),
+    );
+    this.#offsets.push(mark);
   }
 
   #flush(): void {
-    if (this.#batch.length === 0) return;
     const events = this.#batch;
-    const sse = events.length === 1 ? events[0].sse : concatBytes(
-      events.map((e) => e.sse),
-      this.#batchBytes,
-    );
+    if (events.length === 0) return;
+    const w = this.#out;
+    const sse = w.bytes();
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i];
+      event.sse = sse.subarray(this.#offsets[i], this.#offsets[i + 1] ?? w.length);
+      this.history.push({ id: event.id, tag: event.tag, sse: event.sse });
+    }
     this.#batch = [];
-    this.#batchBytes = 0;
+    this.#offsets = [];
+    this.#out = new ByteWriter(Math.max(OUT_CAPACITY, w.buf.length));
     const batch: EventBatch = { events, sse };
     for (const client of this.#clients) client.deliver(batch);
   }

@@ -62,8 +62,20 @@ export function eventJson(tag: string, data: unknown): string {
  * ```
  */
 export function sseEvent(tag: string, json: string, id?: number): string {
-  const line = /[\r\n]/.test(tag) ? tag.replace(/\r/g, "\\r").replace(/\n/g, "\\n") : tag;
-  return `tag: ${line}\ndata: ${json}\n${id === undefined ? "" : `id: ${id}\n`}\n`;
+  return `tag: ${sseTagLine(tag)}\ndata: ${json}\n${id === undefined ? "" : `id: ${id}\n`}\n`;
+}
+
+/**
+ * A tag as written on its `tag:` line: CR and LF escaped (`\r`, `\n`).
+ *
+ * @example
+ * ```ts
+ * import { sseTagLine } from "./sse.ts";
+ * sseTagLine("a\nb"); // "a\\nb"
+ * ```
+ */
+export function sseTagLine(tag: string): string {
+  return /[\r\n]/.test(tag) ? tag.replace(/\r/g, "\\r").replace(/\n/g, "\\n") : tag;
 }
 
 /** An event made by the API itself (no id: it is not in the history). */

@@ -5,7 +5,8 @@
  * up after itself. Prints a table and writes bench/results.json.
  *
  * Scenarios: forward-1x1, forward-1x10, library, inproc, latency, memory,
- * memory-trickle, redis (reference figure). Events are Salt job returns of 200 bytes a frame.
+ * memory-trickle, redis (reference figure), and the HTTP API's api-sse-1,
+ * api-sse-100, api-browser (api.ts). Events are Salt job returns of 200 bytes a frame.
  *
  * Throughput figures are measured with credit flow control (credit.ts): the
  * publisher keeps at most 20 000 events (4 MB) in transit to the slowest
@@ -19,6 +20,7 @@ import { DEFAULT_IPC_WRITE_BUFFER } from "../bus/config.ts";
 import { sleep } from "./common.ts";
 import type { SubscriberResult } from "./raw_subscriber_proc.ts";
 import { Proc, readRss, startMaster, stopAll, withTimeout } from "./procs.ts";
+import { apiScenarios } from "./api.ts";
 
 /** One measured figure. */
 export interface Figure {
@@ -37,12 +39,17 @@ export interface Figure {
 }
 
 /** Adds figures to the results of the running scenario. */
-type Add = (figure: Omit<Figure, "scenario">) => void;
+export type Add = (figure: Omit<Figure, "scenario">) => void;
 
-interface Scenario {
+/** One benchmark scenario. */
+export interface Scenario {
+  /** Its `--only` name. */
   name: string;
+  /** What it measures. */
   title: string;
+  /** Time limit. */
   timeoutMs: number;
+  /** Runs it, adding figures and notes. */
   run(add: Add, notes: string[]): Promise<void>;
 }
 
@@ -452,6 +459,7 @@ const scenarios: Scenario[] = [
       }
     },
   },
+  ...apiScenarios,
 ];
 
 async function reachable(port: number): Promise<boolean> {

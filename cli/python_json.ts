@@ -42,8 +42,14 @@ function exponentForm(n: number): string {
  * integer-valued number below 1e16 is written as an int; from 1e16 on it is
  * written as Python writes a float (`1e+16`), since large ints arrive as
  * bigints.
+ *
+ * @example
+ * ```ts
+ * import { formatNumber } from "./python_json.ts";
+ * formatNumber(0.00001); // "1e-05"
+ * ```
  */
-function formatNumber(n: number): string {
+export function formatNumber(n: number): string {
   if (Number.isInteger(n)) {
     if (n === 0 && 1 / n < 0) return "-0.0"; // only a Python float can be -0
     if (n < 1e16 && n > -1e16) return "" + n;

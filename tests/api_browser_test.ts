@@ -5,29 +5,9 @@
  * by itself after the API restarts.
  */
 import assert from "node:assert/strict";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { PASSWORD, startTestApi, syncHub } from "./api_harness.ts";
+import type { Page } from "playwright-core";
+import { launchBrowser, PASSWORD, startTestApi, syncHub } from "./api_harness.ts";
 import { startTestBus } from "./harness.ts";
-
-/** Where Debian's chromium package puts the browser (playwright cannot download one here). */
-export const CHROMIUM = "/usr/bin/chromium";
-
-/** Flags for a closed network: without them Chromium hangs on connection attempts. */
-export const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-/** Launches headless Chromium. */
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-}
 
 /** The tags shown on the page, top to bottom. */
 function shownTags(page: Page): Promise<string[]> {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { type Browser, chromium } from "playwright-core";
 import { resolveConfig } from "../bus/config.ts";
 import { packEventFrame } from "../bus/event_codec.ts";
 import { packData } from "../bus/msgpack.ts";
@@ -128,4 +129,32 @@ export async function readSse(
     await reader.cancel().catch(() => {});
   }
   return text;
+}
+
+/** Where Debian's chromium package puts the browser (playwright cannot download one here). */
+export const CHROMIUM = "/usr/bin/chromium";
+
+/** Flags for a closed network: without them Chromium hangs on connection attempts. */
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/**
+ * Launches headless Chromium.
+ *
+ * @example
+ * ```ts
+ * const browser = await launchBrowser();
+ * await browser.close();
+ * ```
+ */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }

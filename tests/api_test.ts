@@ -42,7 +42,9 @@ Deno.test("curl -N /events gets salt-api's exact bytes, with an id line per even
       big: 2n ** 63n,
       when: new Date(Date.UTC(2024, 4, 1, 12, 34, 56, 789)),
     });
-    // A normal fireEvent: its stamp is replaced below.
+    // A normal fireEvent (another publisher: wait for the others first); its
+    // stamp is replaced below.
+    await c.stdout.waitFor("id: 4\n\n");
     const ev = t.bus.getEvent({ listen: false });
     await ev.fireEvent({ n: 1 }, "salt/job/1/new");
     await ev.close();
