@@ -18,6 +18,7 @@ import { ByteWriter, msgpackToJson, writeJsonString } from "./msgpack_json.ts";
 import { sseTagLine } from "./sse.ts";
 
 const decoder = new TextDecoder();
+const EMPTY = new Uint8Array();
 
 /**
  * One event as clients receive it: its SSE bytes, and on demand the JSON of
@@ -32,45 +33,30 @@ const decoder = new TextDecoder();
  * ```
  */
 export class LiveEvent implements HistoryEntry {
-  /** Its SSE id. */
-  readonly id: number;
-  /** Its tag. */
-  readonly tag: string;
   /** Its SSE text (`tag:`, `data:`, `id:` lines and a blank line), UTF-8. */
-  sse: Uint8Array = new Uint8Array();
-  readonly #jsonStart: number;
-  readonly #jsonEnd: number;
-  readonly #frame: Uint8Array;
-  readonly #dataStart: number;
-  readonly #dataEnd: number;
+  sse: Uint8Array = EMPTY;
 
   /** @internal Made by the hub. */
   constructor(
-    id: number,
-    tag: string,
-    jsonStart: number,
-    jsonEnd: number,
-    frame: Uint8Array,
-    dataStart: number,
-    dataEnd: number,
-  ) {
-    this.id = id;
-    this.tag = tag;
-    this.#jsonStart = jsonStart;
-    this.#jsonEnd = jsonEnd;
-    this.#frame = frame;
-    this.#dataStart = dataStart;
-    this.#dataEnd = dataEnd;
-  }
+    /** Its SSE id. */
+    readonly id: number,
+    /** Its tag. */
+    readonly tag: string,
+    private readonly jsonStart: number,
+    private readonly jsonEnd: number,
+    private readonly frame: Uint8Array,
+    private readonly dataStart: number,
+    private readonly dataEnd: number,
+  ) {}
 
   /** `{"data": …, "tag": …}` as salt-api writes it (Python's separators). */
   get json(): string {
-    return decoder.decode(this.sse.subarray(this.#jsonStart, this.#jsonEnd));
+    return decoder.decode(this.sse.subarray(this.jsonStart, this.jsonEnd));
   }
 
   /** The decoded data. */
   get data(): unknown {
-    return unpackData(this.#frame.subarray(this.#dataStart, this.#dataEnd));
+    return unpackData(this.frame.subarray(this.dataStart, this.dataEnd));
   }
 }
 
@@ -274,7 +260,7 @@ export class EventHub {
     for (let i = 0; i < events.length; i++) {
       const event = events[i];
       event.sse = sse.subarray(this.#offsets[i], this.#offsets[i + 1] ?? w.length);
-      this.history.push({ id: event.id, tag: event.tag, sse: event.sse });
+      this.history.push(event);
     }
     this.#batch = [];
     this.#offsets = [];

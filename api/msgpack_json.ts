@@ -92,9 +92,6 @@ const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
  * ```
  */
 export function writeJsonString(w: ByteWriter, src: Uint8Array, start: number, end: number): void {
-  for (let i = start; i < end; i++) {
-    if (src[i] >= 0x80) return w.text(JSON.stringify(utf8.decode(src.subarray(start, end))));
-  }
   w.reserve((end - start) * 6 + 2);
   const buf = w.buf;
   let at = w.length;
@@ -102,6 +99,10 @@ export function writeJsonString(w: ByteWriter, src: Uint8Array, start: number, e
   for (let i = start; i < end; i++) {
     const b = src[i];
     if (b >= 0x20 && b !== 0x22 && b !== 0x5c) {
+      if (b >= 0x80) {
+        // Not ASCII: let the platform check the UTF-8 and escape the text.
+        return w.text(JSON.stringify(utf8.decode(src.subarray(start, end))));
+      }
       buf[at++] = b;
       continue;
     }

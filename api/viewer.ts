@@ -46,16 +46,16 @@ button.on { background: var(--accent); color: #fff; border-color: var(--accent);
 #prefixes:empty { display: none; }
 .chip { font-size: 12px; background: var(--chip); border-radius: 10px; padding: 1px 8px; border: 0; }
 .chip b { font-weight: 600; margin-left: 4px; font-variant-numeric: tabular-nums; }
-#events { padding: 0 12px 24px; }
-.ev { border-bottom: 1px solid var(--line); padding: 6px 0; content-visibility: auto;
-  contain-intrinsic-size: auto 90px; }
-.ev .hd { display: flex; gap: 12px; align-items: baseline; }
+#events { position: relative; margin: 0 12px 24px; }
+.ev { position: absolute; left: 0; right: 0; height: 160px; border-bottom: 1px solid var(--line);
+  padding: 6px 0; overflow: hidden; }
+.ev .hd { display: flex; gap: 12px; align-items: baseline; height: 20px; }
 .ev time { color: var(--muted); font: 12px ui-monospace, monospace; white-space: nowrap; }
 .ev .tag { font: 600 13px ui-monospace, monospace; word-break: break-all; }
 .ev .id { color: var(--muted); font-size: 11px; margin-left: auto; }
 .ev pre { margin: 4px 0 0; padding: 6px 8px; background: var(--row); border-radius: 4px;
   font: 12px/1.35 ui-monospace, monospace; white-space: pre-wrap; word-break: break-word;
-  max-height: 18em; overflow: auto; }
+  height: 114px; overflow: auto; }
 .ev.notice .tag { color: var(--warn); }
 #login { max-width: 320px; margin: 64px auto; display: grid; gap: 8px; }
 #login p { color: var(--warn); margin: 0; min-height: 1.4em; }
@@ -96,8 +96,11 @@ button.on { background: var(--accent); color: #fff; border-color: var(--accent);
 "use strict";
 const $ = (id) => document.getElementById(id);
 const pageToken = new URLSearchParams(location.search).get("token");
+// Rows have a fixed height and only those in view exist in the page, so 10k
+// (or 50k) kept events cost no more to show than 20.
+const ROW = 160;
 const state = { source: null, lastId: null, paused: false, pending: [], held: [], total: 0,
-  counts: new Map(), chips: new Map(), retry: null, scheduled: false };
+  events: [], counts: new Map(), chips: new Map(), retry: null, scheduled: false };
 
 function withToken(path, params) {
   const q = new URLSearchParams(params);
@@ -149,29 +152,30 @@ function parse(e) {
 
 function prefixOf(tag) { return tag.split("/").slice(0, 2).join("/"); }
 
+// Salt's _stamp is UTC without a zone: show its time of day (UTC) as it is;
+// toLocaleTimeString would cost more than the rest of a row.
 function timeOf(data) {
-  const stamp = data && typeof data._stamp === "string" ? data._stamp : null;
-  const d = stamp ? new Date(stamp.replace(/(\\.\\d{3})\\d*$/, "$1") + "Z") : new Date();
-  return isNaN(d) ? stamp : d.toLocaleTimeString(undefined, { hour12: false }) + "." +
-    String(d.getMilliseconds()).padStart(3, "0");
+  const stamp = data && typeof data._stamp === "string" ? data._stamp : new Date().toISOString();
+  return stamp.slice(11, 23);
 }
 
-function row(e, ev) {
+function row(ev, index) {
   const div = document.createElement("div");
   div.className = ev.tag.startsWith("saltbus/api/") ? "ev notice" : "ev";
+  div.style.top = index * ROW + "px";
   const hd = div.appendChild(document.createElement("div"));
   hd.className = "hd";
   hd.appendChild(document.createElement("time")).textContent = timeOf(ev.data);
   const tag = hd.appendChild(document.createElement("span"));
   tag.className = "tag";
   tag.textContent = ev.tag;
-  if (e.lastEventId) {
+  if (ev.id) {
     const id = hd.appendChild(document.createElement("span"));
     id.className = "id";
-    id.textContent = "#" + e.lastEventId;
+    id.textContent = "#" + ev.id;
   }
-  div.appendChild(document.createElement("pre")).textContent =
-    ev.raw ?? JSON.stringify(ev.data, null, 2);
+  ev.pretty ??= ev.raw ?? JSON.stringify(ev.data, null, 2);
+  div.appendChild(document.createElement("pre")).textContent = ev.pretty;
   return div;
 }
 
@@ -181,26 +185,49 @@ function flush() {
   state.pending = [];
   for (const e of batch) {
     const ev = parse(e);
-    if (e.lastEventId) state.total++;
+    ev.id = e.lastEventId;
+    if (ev.id) state.total++;
     const p = prefixOf(ev.tag);
     state.counts.set(p, (state.counts.get(p) || 0) + 1);
-    state.held.push([e, ev]);
+    state.held.push(ev);
   }
   if (!state.paused) render();
+  else if (state.held.length > 2 * Number($("keep").value)) {
+    state.held = state.held.slice(-Number($("keep").value));
+  }
   updateCounts();
 }
 
+// Moves held events into the kept list (newest last) and draws the rows in view.
 function render() {
-  const held = state.held;
-  state.held = [];
-  if (held.length === 0) return;
-  const keep = Number($("keep").value);
-  const list = $("events");
-  const frag = document.createDocumentFragment();
-  for (let i = held.length - 1, n = 0; i >= 0 && n < keep; i--, n++) frag.appendChild(row(...held[i]));
-  list.prepend(frag);
-  while (list.childElementCount > keep) list.lastElementChild.remove();
+  if (state.held.length) {
+    const keep = Number($("keep").value);
+    state.events = state.events.concat(state.held);
+    state.held = [];
+    if (state.events.length > keep) state.events = state.events.slice(-keep);
+  }
+  draw();
 }
+
+let drawn = "";
+function draw() {
+  const list = $("events");
+  const n = state.events.length;
+  list.style.height = n * ROW + "px";
+  list.dataset.count = n;
+  const top = Math.max(0, window.scrollY - list.offsetTop);
+  const first = Math.min(n, Math.floor(top / ROW));
+  const last = Math.min(n, Math.ceil((top + window.innerHeight) / ROW) + 1);
+  const newest = state.events[n - 1];
+  const key = first + ":" + last + ":" + n + ":" + (newest ? newest.id + newest.tag : "");
+  if (key === drawn) return;
+  drawn = key;
+  const frag = document.createDocumentFragment();
+  for (let i = first; i < last; i++) frag.appendChild(row(state.events[n - 1 - i], i));
+  list.replaceChildren(frag);
+}
+addEventListener("scroll", () => requestAnimationFrame(draw), { passive: true });
+addEventListener("resize", () => requestAnimationFrame(draw));
 
 function updateCounts() {
   $("total").textContent = state.total + " events" +
@@ -224,9 +251,10 @@ function updateCounts() {
 }
 
 function reset() {
-  state.lastId = null; state.pending = []; state.held = []; state.total = 0;
+  state.lastId = null; state.pending = []; state.held = []; state.events = []; state.total = 0;
   state.counts.clear(); state.chips.clear();
-  $("events").textContent = ""; $("prefixes").textContent = "";
+  $("prefixes").textContent = "";
+  draw();
   updateCounts();
 }
 
@@ -255,7 +283,8 @@ $("pause").onclick = () => {
   if (!state.paused) render();
   updateCounts();
 };
-$("clear").onclick = () => { $("events").textContent = ""; state.held = []; updateCounts(); };
+$("clear").onclick = () => { state.events = []; state.held = []; draw(); updateCounts(); };
+$("keep").onchange = () => render();
 
 function start() { $("login").hidden = true; $("app").hidden = false; connect(); }
 
