@@ -61,6 +61,7 @@ export class EventSocket implements HubClient {
   readonly #info: SaltInfo | null;
   #streaming = false;
   #closed = false;
+  #expiry: ReturnType<typeof setTimeout> | undefined;
 
   /** Wires the socket: waits for the ready message, then streams. */
   constructor(socket: WebSocket, options: EventSocketOptions) {
@@ -70,6 +71,16 @@ export class EventSocket implements HubClient {
     socket.onmessage = (e) => this.#received(e.data);
     socket.onclose = () => this.#detach();
     socket.onerror = () => this.#detach();
+    this.#armExpiry();
+  }
+
+  /** Closes the socket at the token's expiry even when no event comes. */
+  #armExpiry(): void {
+    const ms = this.#options.token.expire * 1000 - Date.now();
+    this.#expiry = setTimeout(() => {
+      if (TokenStore.valid(this.#options.token)) this.#armExpiry();
+      else this.close(1008, "token expired");
+    }, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
   }
 
   /** Closes the socket (server closing, token expired). */
@@ -122,6 +133,7 @@ export class EventSocket implements HubClient {
   #detach(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#expiry);
     this.#options.hub.detach(this);
     this.#options.onEnd?.();
   }

@@ -63,6 +63,15 @@ Deno.test({
       const chips = await page.$$eval("#prefixes .chip", (els) => els.map((e) => e.textContent));
       assert.ok(chips.includes("salt/job2"), `chips: ${chips}`);
 
+      // Pause holds new events back; resume shows them.
+      await page.click("#pause");
+      await ev.fireEvent({ n: 35 }, "salt/held");
+      await page.waitForFunction(`document.getElementById("pause").textContent === "Resume (1)"`);
+      assert.equal((await shownTags(page))[0], "salt/job/1/ret/web1");
+      await page.click("#pause");
+      await waitForTags(page, ["salt/held"]);
+      assert.equal((await shownTags(page))[0], "salt/held");
+
       // A server-side filter: the page is rebuilt from the history, then live.
       await page.fill("#tag", "salt/job/*/ret/*");
       await page.selectOption("#matchType", "fnmatch");

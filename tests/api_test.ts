@@ -158,15 +158,30 @@ Deno.test("POST /login answers salt-api's shape; the token works as header, quer
   assert.equal(await readSse(stream, (text) => text.length >= 11), "retry: 400\n");
 });
 
-Deno.test("the stream ends when the token expires, with or without events", async () => {
+Deno.test("streams end when the token expires: SSE and WebSocket, idle or not; quiet streams get keep-alives", async () => {
   await using t = await startTestBus();
-  await using api = await startTestApi(t, { token_expire: 1 });
+  await using api = await startTestApi(t, { token_expire: 1.5, api_keepalive: 1 });
   const token = await login(api);
-  // Idle: ends at expiry by its timer.
+  // Idle: ends at expiry by its timer, after a keep-alive comment.
   const idle = await fetch(`${api.url}events?token=${token}`);
+  const ws = new WebSocket(`${api.url.replace(/^http/, "ws")}all_events/${token}`);
+  const closed = new Promise<CloseEvent>((resolve) => (ws.onclose = resolve));
   const text = await readSse(idle, () => false);
-  assert.equal(text, "retry: 400\n");
-  await until("the stream to be forgotten", () => api.streams === 0);
+  assert.equal(text, "retry: 400\n: keep-alive\n\n");
+  assert.equal((await closed).code, 1008);
+  await until("the streams to be forgotten", () => api.streams === 0);
+  // With events: nothing fired after the expiry is sent.
+  const busy = await login(api);
+  await syncHub(t, api);
+  const stream = await fetch(`${api.url}events?token=${busy}`);
+  const reading = readSse(stream, () => false);
+  await until("the stream to attach", () => api.hub.clients === 1);
+  await fireRaw(t, "before", { _stamp: STAMP });
+  await sleep(1600);
+  await fireRaw(t, "after", { _stamp: STAMP });
+  const got = await reading;
+  assert.match(got, /^retry: 400\ntag: before\n/);
+  assert.ok(!got.includes("tag: after"), got);
 });
 
 Deno.test("Last-Event-ID and ?since= resume with everything still in the history; older ids get a missed notice", async () => {
