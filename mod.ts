@@ -1,7 +1,8 @@
 /**
  * saltbus: SaltStack's event bus for Deno, wire-compatible with Salt
  * 3006/3007. Listen to and fire events on a saltbus or Salt master or minion
- * bus, or run a bus in-process.
+ * bus, run a bus in-process, or serve salt-api's event streams over HTTP
+ * (`startApi`).
  *
  * ```ts
  * import { getEvent } from "@saltbus/saltbus";
@@ -79,6 +80,30 @@ export type { ByteChannel, Connector } from "./bus/transport.ts";
 export { TAGEND, tagify, TAGS } from "./bus/tagify.ts";
 export { VALUE_TRIMMED } from "./bus/trim.ts";
 export { BusHandle, startBus, type StartBusOptions } from "./workers/start_bus.ts";
+export { ApiServer, startApi, type StartApiOptions } from "./api/server.ts";
+export {
+  type ApiSettings,
+  type ApiUser,
+  DEFAULT_TOKEN_EXPIRE,
+  resolveApiSettings,
+} from "./api/config.ts";
+export {
+  DEFAULT_PBKDF2_ITERATIONS,
+  hashPassword,
+  type TokenInfo,
+  type TokenRecord,
+  TokenStore,
+  verifyPassword,
+} from "./api/auth.ts";
+export {
+  type EventBatch,
+  EventHub,
+  type EventHubOptions,
+  type HubClient,
+  LiveEvent,
+} from "./api/event_hub.ts";
+export { History, type HistoryEntry, type Resume } from "./api/history.ts";
+export { CLIENT_DROPPED_TAG, MISSED_TAG } from "./api/sse.ts";
 
 /** Options of {@linkcode getEvent}. */
 export interface GetEventFactoryOptions {
