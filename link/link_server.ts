@@ -90,7 +90,7 @@ export class MinionLinkServer implements AsyncDisposable {
   readonly #handlers = new Map<string, LinkHandler>();
   readonly #connections = new Set<LinkConnection>();
   readonly #minions = new Map<string, Peer>();
-  readonly #known = new Set<string>();
+  readonly #known = new Map<string, Readonly<Record<string, unknown>>>();
   readonly #served = new Set<Promise<void>>();
   #accepting: Promise<void>;
   #closed: Promise<void> | null = null;
@@ -129,7 +129,20 @@ export class MinionLinkServer implements AsyncDisposable {
 
   /** Every minion id that has connected since the master started, sorted. */
   get known(): string[] {
-    return [...this.#known].sort();
+    return [...this.#known.keys()].sort();
+  }
+
+  /**
+   * The grains minion `id` announced when it last connected (kept after it
+   * disconnects, as Salt's grains cache), or `undefined` for an unknown id.
+   */
+  grainsOf(id: string): Readonly<Record<string, unknown>> | undefined {
+    return this.#known.get(id);
+  }
+
+  /** True when minion `id` is connected now. */
+  isConnected(id: string): boolean {
+    return this.#minions.has(id);
   }
 
   /**
@@ -234,7 +247,7 @@ export class MinionLinkServer implements AsyncDisposable {
         earlier.connection.close();
       }
       this.#minions.set(id, peer);
-      this.#known.add(id);
+      this.#known.set(id, peer.grains);
       this.#log.info(`minion ${id} connected (pid ${peer.pid ?? "?"})`);
     }
     connection.send("_welcome", { id });

@@ -1,7 +1,8 @@
 /**
  * The master daemon's parts: its bus (a broker Worker on
  * `master_event_pub.ipc` / `master_event_pull.ipc`) and the minion link
- * server beside it, firing minion events onto the bus in-process.
+ * server beside it, firing minion events and job events onto the bus
+ * in-process.
  *
  * @module
  */
@@ -10,6 +11,7 @@ import type { EventClient } from "../bus/event_client.ts";
 import { createLogger, type Logger } from "../bus/log.ts";
 import { MinionLinkServer } from "../link/link_server.ts";
 import { type BusHandle, startBus } from "../workers/start_bus.ts";
+import { serveJobs } from "./job_publisher.ts";
 
 /** Options of {@linkcode startMaster}. */
 export interface StartMasterOptions {
@@ -34,6 +36,7 @@ export interface StartMasterOptions {
  */
 export class MasterHandle implements AsyncDisposable {
   #closed: Promise<void> | null = null;
+  readonly #ownsBus: boolean;
 
   /** @internal Use {@linkcode startMaster}. */
   constructor(
@@ -43,15 +46,17 @@ export class MasterHandle implements AsyncDisposable {
     readonly minions: MinionLinkServer,
     /** The in-process client the master fires with. */
     readonly events: EventClient,
-    readonly ownsBus: boolean,
-  ) {}
+    ownsBus: boolean,
+  ) {
+    this.#ownsBus = ownsBus;
+  }
 
   /** Closes the minion link, then the bus (socket files removed). */
   close(): Promise<void> {
     this.#closed ??= (async () => {
       await this.minions.close();
       await this.events.close();
-      if (this.ownsBus) await this.bus.close();
+      if (this.#ownsBus) await this.bus.close();
     })();
     return this.#closed;
   }
@@ -87,6 +92,7 @@ export async function startMaster(options: StartMasterOptions): Promise<MasterHa
       log,
       maxFrameSize: config.max_frame_size,
     });
+    serveJobs(minions, events);
     return new MasterHandle(bus, minions, events, options.bus === undefined);
   } catch (err) {
     await events.close();

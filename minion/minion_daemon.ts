@@ -11,7 +11,9 @@ import { ConfigError } from "../bus/errors.ts";
 import type { EventClient } from "../bus/event_client.ts";
 import { createLogger, type Logger } from "../bus/log.ts";
 import { masterLinkPathFor } from "../link/master_address.ts";
-import { isRecord, type LinkMessage } from "../link/link_connection.ts";
+import { isRecord } from "../link/link_connection.ts";
+import type { Loader } from "../modules/loader.ts";
+import { type JobMinion, runPublishedJob } from "./job_runner.ts";
 import { MasterLink } from "../link/master_link.ts";
 import { reservedTagReason } from "../link/reserved_tags.ts";
 import { type BusHandle, startBus } from "../workers/start_bus.ts";
@@ -26,8 +28,8 @@ export interface StartMinionOptions {
   grains?: Readonly<Record<string, unknown>>;
   /** Where to log (default: standard error at `log_level`). */
   log?: Logger;
-  /** Called for each message the master sends (job publications). */
-  onMasterMessage?: (message: LinkMessage, minion: MinionHandle) => void;
+  /** The execution modules jobs from the master run with (without one, jobs are ignored). */
+  loader?: Loader;
 }
 
 /**
@@ -131,10 +133,23 @@ export class MinionHandle implements AsyncDisposable {
   }
 }
 
+/** Runs one published job and sends its return, if the job is for this minion. */
+async function runJob(
+  loader: Loader,
+  minion: JobMinion,
+  job: Record<string, unknown>,
+  link: MasterLink,
+  log: Logger,
+): Promise<void> {
+  const load = await runPublishedJob(loader, minion, job, log);
+  if (load !== null) link.send("_return", { load });
+}
+
 /**
  * Starts a minion: its bus on the minion socket names (`sock_dir`), the
  * link to the master (it waits for a master that is not up yet), the start
- * events, and the forwarding of `fire_master` events.
+ * events, the forwarding of `fire_master` events, and (given a `loader`)
+ * the jobs the master publishes.
  *
  * @throws {ConfigError} without an `id`, or for a `master` saltbus cannot reach.
  * @throws {BrokerStartError} when the minion bus cannot listen.
@@ -154,7 +169,7 @@ export async function startMinion(options: StartMinionOptions): Promise<MinionHa
   }
   const log = options.log ?? createLogger(config.log_level);
   const linkPath = masterLinkPathFor(config);
-  const grains = options.grains ?? {};
+  const grains = options.grains ?? options.loader?.grains ?? {};
   const bus = await startBus({ node: "minion", config, log });
   const listener = bus.getEvent();
   let handle: MinionHandle | null = null;
@@ -165,7 +180,11 @@ export async function startMinion(options: StartMinionOptions): Promise<MinionHa
     queueSize: config.master_queue_size as number | undefined,
     reconnectMs: config.recon_default as number | undefined,
     reconnectMaxMs: config.recon_max as number | undefined,
-    onMessage: (message) => handle && options.onMasterMessage?.(message, handle),
+    onMessage: (message) => {
+      if (message.tag === "_publish" && options.loader) {
+        void runJob(options.loader, { id, grains }, message.data, link, log);
+      }
+    },
   });
   handle = new MinionHandle(id, bus, link, listener, log);
   try {
