@@ -21,7 +21,9 @@ import { fileURLToPath } from "node:url";
  */
 export function cleanJsDoc(block: string): string {
   const body = block.replace(/^\/\*\*/, "").replace(/\*\/$/, "");
-  const lines = body.split("\n").map((line) => line.replace(/^\s*\* ?/, "").replace(/\s+$/, ""));
+  const lines = body.split("\n").map((line) =>
+    (/^\s*\*/.test(line) ? line.replace(/^\s*\* ?/, "") : line.trimStart()).trimEnd()
+  );
   while (lines.length > 0 && lines[0].trim() === "") lines.shift();
   while (lines.length > 0 && lines[lines.length - 1].trim() === "") lines.pop();
   return lines.join("\n");

@@ -7,6 +7,7 @@
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { ConfigError } from "../bus/errors.ts";
 import { createLogger, isLogLevel, type Logger } from "../bus/log.ts";
 import { BUILTIN_MODULES, type ModuleSource } from "./builtin.ts";
 import type { LoaderResources, ModuleContext, SaltFunction, SaltFunctions } from "./context.ts";
@@ -450,14 +451,18 @@ export class Loader implements AsyncDisposable {
 function moduleDirsOf(value: unknown): string[] {
   if (value === undefined || value === null || value === "") return [];
   if (typeof value === "string") return [value];
-  if (Array.isArray(value)) return value.filter((v) => v !== null && v !== "").map(String);
-  return [String(value)];
+  if (Array.isArray(value) && value.every((v) => typeof v === "string" || v === null)) {
+    return value.filter((v) => v !== null && v !== "");
+  }
+  throw new ConfigError(
+    `module_dirs: expected a directory or a list of directories, got ${JSON.stringify(value)}`,
+  );
 }
 
-function mapping(value: unknown): Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? value as Record<string, unknown>
-    : {};
+function mapping(option: string, value: unknown): Record<string, unknown> {
+  if (value === undefined || value === null) return {};
+  if (typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
+  throw new ConfigError(`${option}: expected a mapping, got ${JSON.stringify(value)}`);
 }
 
 /**
@@ -474,6 +479,7 @@ function mapping(value: unknown): Record<string, unknown> {
  * (Salt's rules). Exports whose name starts with `_`, and exports that are
  * not functions, are not execution functions.
  *
+ * @throws {ConfigError} when `module_dirs`, `grains` or `pillar` has the wrong shape.
  * @example
  * ```ts
  * import { loadModules } from "./loader.ts";
@@ -489,9 +495,9 @@ export async function loadModules(options: LoaderOptions): Promise<Loader> {
   const grains = Object.freeze(
     options.grains !== undefined
       ? { ...options.grains }
-      : { ...coreGrains(opts), ...mapping(opts.grains) },
+      : { ...coreGrains(opts), ...mapping("grains", opts.grains) },
   );
-  const pillar = Object.freeze({ ...(options.pillar ?? mapping(opts.pillar)) });
+  const pillar = Object.freeze({ ...(options.pillar ?? mapping("pillar", opts.pillar)) });
   const log = options.log ??
     createLogger(isLogLevel(opts.log_level) ? opts.log_level : "warning");
   const loader = new Loader({ opts, grains, pillar, log });

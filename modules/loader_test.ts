@@ -323,3 +323,18 @@ Deno.test("errors thrown by a function propagate unchanged", async () => {
     assert.equal(loader.has("bad.MyError"), false);
   });
 });
+
+Deno.test("loadModules() rejects module_dirs, grains or pillar of the wrong shape with ConfigError", async () => {
+  await assert.rejects(loadModules({ opts: { module_dirs: 5 } }), {
+    name: "ConfigError",
+    message: "module_dirs: expected a directory or a list of directories, got 5",
+  });
+  await assert.rejects(loadModules({ opts: { grains: ["a"] } }), {
+    name: "ConfigError",
+    message: 'grains: expected a mapping, got ["a"]',
+  });
+  await assert.rejects(loadModules({ opts: { pillar: "x" } }), {
+    name: "ConfigError",
+    message: 'pillar: expected a mapping, got "x"',
+  });
+});
