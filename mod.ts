@@ -79,6 +79,24 @@ export type { ByteChannel, Connector } from "./bus/transport.ts";
 export { TAGEND, tagify, TAGS } from "./bus/tagify.ts";
 export { VALUE_TRIMMED } from "./bus/trim.ts";
 export { BusHandle, startBus, type StartBusOptions } from "./workers/start_bus.ts";
+export { VERSION } from "./bus/version.ts";
+export { Caller, type CallerOptions } from "./modules/caller.ts";
+export type { ModuleSource } from "./modules/builtin.ts";
+export type {
+  LoaderResources,
+  ModuleContext,
+  SaltFunction,
+  SaltFunctions,
+} from "./modules/context.ts";
+export { ArgumentError, CommandNotFoundError, LoaderClosedError } from "./modules/errors.ts";
+export { Kwargs, kwargs } from "./modules/kwargs.ts";
+export { Loader, type LoaderOptions, loadModules, type ModuleLoadError } from "./modules/loader.ts";
+export {
+  formatOutput,
+  type FormatOutputOptions,
+  type OutputterName,
+  OUTPUTTERS,
+} from "./output/outputter.ts";
 
 /** Options of {@linkcode getEvent}. */
 export interface GetEventFactoryOptions {

@@ -10,17 +10,6 @@ import { txt } from "./txt.ts";
 import { yaml } from "./yaml.ts";
 
 /**
- * The outputter names `formatOutput` knows.
- *
- * @example
- * ```ts
- * import { OUTPUTTERS } from "./outputter.ts";
- * OUTPUTTERS.includes("json"); // true
- * ```
- */
-export const OUTPUTTERS = Object.freeze(["nested", "json", "yaml", "txt", "quiet"] as const);
-
-/**
  * An outputter name.
  *
  * @example
@@ -29,7 +18,24 @@ export const OUTPUTTERS = Object.freeze(["nested", "json", "yaml", "txt", "quiet
  * const out: OutputterName = "nested";
  * ```
  */
-export type OutputterName = typeof OUTPUTTERS[number];
+export type OutputterName = "nested" | "json" | "yaml" | "txt" | "quiet";
+
+/**
+ * The outputter names `formatOutput` knows.
+ *
+ * @example
+ * ```ts
+ * import { OUTPUTTERS } from "./outputter.ts";
+ * OUTPUTTERS.includes("json"); // true
+ * ```
+ */
+export const OUTPUTTERS: readonly OutputterName[] = Object.freeze([
+  "nested",
+  "json",
+  "yaml",
+  "txt",
+  "quiet",
+]);
 
 /**
  * Whether `name` is an outputter name.
