@@ -8,13 +8,9 @@
 import { parseArgs } from "node:util";
 import type { BusConfig } from "../bus/config.ts";
 import { UsageError } from "../bus/errors.ts";
-import { createLogger } from "../bus/log.ts";
-import { publishArgs } from "../jobs/return_load.ts";
 import type { TargetType } from "../jobs/target.ts";
-import { masterLinkPath } from "../link/link_paths.ts";
-import { MasterRequestError, requestMaster } from "../link/master_link.ts";
-import type { PublishResult } from "../master/job_publisher.ts";
-import { getEvent } from "../mod.ts";
+import { MasterRequestError } from "../link/master_link.ts";
+import { LocalClient } from "../jobs/local_client.ts";
 import { formatOutput, isOutputterName, OUTPUTTERS } from "../output/outputter.ts";
 import { EXIT, type Values } from "./exit_codes.ts";
 import { parseSaltArgs } from "./salt_args.ts";
@@ -28,11 +24,6 @@ export const JOB_OPTIONS = {
   timeout: { type: "string", short: "t" },
   out: { type: "string" },
 } as const;
-
-/** What a minion that did not answer shows, as Salt's `salt` prints it. */
-export const NO_RESPONSE = "Minion did not return. [No response]";
-/** What an expected minion that is not connected shows. */
-export const NOT_CONNECTED = "Minion did not return. [Not connected]";
 
 /**
  * Runs a job; resolves the exit code: 0 when every expected minion returned
@@ -69,26 +60,18 @@ export async function runJobCommand(
     throw new UsageError(`--out must be one of ${OUTPUTTERS.join(", ")}, not '${out}'`);
   }
   const { args, kwargs } = parseSaltArgs(rest);
-  const log = createLogger(config.log_level);
-  await using listener = getEvent("master", { opts: config, log });
-  if (!(await listener.connected(5))) {
-    console.error(`saltbus: no master bus at ${config.sock_dir}: start one with 'cli.ts master'`);
-    return EXIT.failure;
-  }
-  let job: PublishResult;
+  await using client = new LocalClient({ opts: config });
+  let failed = false;
+  let answered = 0;
   try {
-    job = await requestMaster("_publish", {
-      request: {
-        tgt,
-        tgt_type: tgtType,
-        fun,
-        arg: publishArgs(args, kwargs),
-        user: Deno.env.get("USER") ?? "root",
-      },
-    }, {
-      path: masterLinkPath(config.sock_dir),
-      hello: { role: "client", id: "saltbus-cli", pid: Deno.pid },
-    }) as PublishResult;
+    for await (
+      const ret of client.cmdIter(tgt, fun, args, { tgtType, kwargs, timeout })
+    ) {
+      answered++;
+      if (!ret.success) failed = true;
+      const text = formatOutput({ [ret.id]: ret.return }, out);
+      if (text !== "") console.log(text.replace(/\n$/, ""));
+    }
   } catch (err) {
     if (err instanceof MasterRequestError) {
       console.error(`saltbus: ${err.message}`);
@@ -96,34 +79,11 @@ export async function runJobCommand(
     }
     throw err;
   }
-  if (job.minions.length === 0) {
+  if (answered === 0) {
     console.error("No minions matched the target. No command was sent, no jid was assigned.");
     return EXIT.failure;
   }
-  const waiting = new Set(job.minions.filter((id) => !job.missing.includes(id)));
-  let failed = false;
-  const print = (id: string, value: unknown) => {
-    const text = formatOutput({ [id]: value }, out);
-    if (text !== "") console.log(text.replace(/\n$/, ""));
-  };
-  const deadline = Date.now() + timeout * 1000;
-  while (waiting.size > 0 && Date.now() < deadline) {
-    const event = await listener.getEvent<Record<string, unknown>>({
-      tag: `salt/job/${job.jid}/ret/`,
-      wait: (deadline - Date.now()) / 1000,
-      full: true,
-    });
-    if (event === null) break;
-    const id = String(event.data.id);
-    waiting.delete(id);
-    if (event.data.success !== true) failed = true;
-    print(id, event.data.return);
-  }
-  for (const id of job.minions) {
-    if (job.missing.includes(id)) print(id, NOT_CONNECTED);
-    else if (waiting.has(id)) print(id, NO_RESPONSE);
-  }
-  return failed || waiting.size > 0 || job.missing.length > 0 ? EXIT.failure : EXIT.ok;
+  return failed ? EXIT.failure : EXIT.ok;
 }
 
 /**
