@@ -5,7 +5,7 @@
  * up after itself. Prints a table and writes bench/results.json.
  *
  * Scenarios: forward-1x1, forward-1x10, library, inproc, latency, memory,
- * memory-trickle, redis (reference figure). Events are Salt job returns of 200 bytes a frame.
+ * memory-trickle, redis (reference figure), call, caller, jobs-10. Events are Salt job returns of 200 bytes a frame.
  *
  * Throughput figures are measured with credit flow control (credit.ts): the
  * publisher keeps at most 20 000 events (4 MB) in transit to the slowest
@@ -19,6 +19,7 @@ import { DEFAULT_IPC_WRITE_BUFFER } from "../bus/config.ts";
 import { sleep } from "./common.ts";
 import type { SubscriberResult } from "./raw_subscriber_proc.ts";
 import { Proc, readRss, startMaster, stopAll, withTimeout } from "./procs.ts";
+import { MINION_SCENARIOS } from "./minion_scenarios.ts";
 
 /** One measured figure. */
 export interface Figure {
@@ -37,9 +38,10 @@ export interface Figure {
 }
 
 /** Adds figures to the results of the running scenario. */
-type Add = (figure: Omit<Figure, "scenario">) => void;
+export type Add = (figure: Omit<Figure, "scenario">) => void;
 
-interface Scenario {
+/** One benchmark scenario. */
+export interface Scenario {
   name: string;
   title: string;
   timeoutMs: number;
@@ -452,6 +454,7 @@ const scenarios: Scenario[] = [
       }
     },
   },
+  ...MINION_SCENARIOS,
 ];
 
 async function reachable(port: number): Promise<boolean> {
