@@ -49,7 +49,7 @@ export function get(
   void ordered;
   return traverse(this.grains, String(key), default_, delimiter);
 }
-// Salt's parameter is named `default`, a reserved word in JavaScript.
+/** The parameter names for keyword binding: Salt's `default` is a reserved word in JavaScript. */
 get.params = ["key", "default", "delimiter", "ordered"];
 
 /**
