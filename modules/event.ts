@@ -82,7 +82,9 @@ export async function fire_master(
     const sent = await bus.fireMaster(data as Record<string, unknown>, tag as string);
     if (!sent) {
       this.log.warning(
-        `event.fire_master ${String(tag)}: no minion bus at ${bus.location} (is the minion running?)`,
+        `event.fire_master ${
+          String(tag)
+        }: no minion bus at ${bus.location} (is the minion running?)`,
       );
     }
     return sent;
