@@ -24,8 +24,7 @@ async function nextEvent(listener: EventClient, tag: string, wait = 10) {
 Deno.test("call event.send reaches the master bus in the shape of salt-call's (spec §4), and its return follows", async () => {
   await using site = await makeSite();
   await site.master();
-  await using listener = getEvent("master", { sockDir: site.masterDir });
-  assert.ok(await listener.connected());
+  const listener = await site.masterBus();
   const result = await runCli([
     "call",
     "event.send",
@@ -61,8 +60,7 @@ Deno.test("call event.send reaches the master bus in the shape of salt-call's (s
 Deno.test("call event.send with YAML data: the seed's example", async () => {
   await using site = await makeSite();
   await site.master();
-  await using listener = getEvent("master", { sockDir: site.masterDir });
-  assert.ok(await listener.connected());
+  const listener = await site.masterBus();
   const result = await runCli([
     "call",
     "event.send",
@@ -133,8 +131,7 @@ export function do_something(this: ModuleContext) {
   await Deno.writeTextFile(`${modules}/broken.ts`, "export function oops( {\n");
   const config = `${site.workDir}/minion.yaml`;
   await Deno.writeTextFile(config, `module_dirs:\n  - ${modules}\n`);
-  await using listener = getEvent("master", { sockDir: site.masterDir });
-  assert.ok(await listener.connected());
+  const listener = await site.masterBus();
   const result = await runCli([
     "call",
     "my_custom_module.do_something",
@@ -154,8 +151,7 @@ Deno.test("Caller from a script sends through the minion daemon to the master", 
   await using site = await makeSite();
   await site.master();
   await site.minion("minion1");
-  await using listener = getEvent("master", { sockDir: site.masterDir });
-  assert.ok(await listener.connected());
+  const listener = await site.masterBus();
   const config = `${site.workDir}/minion.yaml`;
   await Deno.writeTextFile(
     config,
@@ -192,8 +188,7 @@ console.log(JSON.stringify({ ok, ping: await caller.cmd("test.ping") }));
 Deno.test("reserved tags are refused: call event.send salt/job/... fails and nothing reaches the bus", async () => {
   await using site = await makeSite();
   await site.master();
-  await using listener = getEvent("master", { sockDir: site.masterDir });
-  assert.ok(await listener.connected());
+  const listener = await site.masterBus();
   const result = await runCli([
     "call",
     "event.send",

@@ -5,6 +5,8 @@
  *
  * @module
  */
+import type { EventClient } from "../bus/event_client.ts";
+import { getEvent } from "../mod.ts";
 import { collect, type OutputCollector, spawnCli } from "./harness.ts";
 
 /** A `cli.ts` daemon process. */
@@ -67,6 +69,8 @@ export interface Site extends AsyncDisposable {
   minion(id: string, extra?: string[]): Promise<Daemon>;
   /** The flags that point a minion-side command at this site. */
   minionFlags(id: string): string[];
+  /** A connected listener on the master bus, closed with the site. */
+  masterBus(): Promise<EventClient>;
 }
 
 /**
@@ -87,6 +91,7 @@ export async function makeSite(): Promise<Site> {
   const workDir = `${root}/work`;
   await Deno.mkdir(workDir);
   const daemons: Daemon[] = [];
+  const clients: EventClient[] = [];
   const minionFlags = (id: string) => [
     "--id",
     id,
@@ -113,7 +118,14 @@ export async function makeSite(): Promise<Site> {
       return daemon;
     },
     minionFlags,
+    async masterBus() {
+      const listener = getEvent("master", { sockDir: masterDir });
+      clients.push(listener);
+      if (!(await listener.connected())) throw new Error(`no master bus at ${masterDir}`);
+      return listener;
+    },
     async [Symbol.asyncDispose]() {
+      for (const client of clients) await client.close();
       for (const daemon of daemons.reverse()) await daemon.stop();
       await Deno.remove(root, { recursive: true });
     },

@@ -57,8 +57,7 @@ function strip(data: AnyRecord): AnyRecord {
 Deno.test("a glob job: <jid>, salt/job/<jid>/new, one ret per minion, in order, with Salt's fields", async () => {
   const { site } = await startSite();
   await using _site = site;
-  await using listener = getEvent("master", { sockDir: site.masterDir });
-  assert.ok(await listener.connected());
+  const listener = await site.masterBus();
   const result = await job(site, ["web*", "test.arg", "a", "n=1", "--out", "json"]);
   assert.equal(result.code, 0, result.stderr);
   const outputs = result.stdout.trim().split(/\n(?=\{)/).map((block) => JSON.parse(block));
@@ -147,8 +146,7 @@ Deno.test("a minion that is gone is missing and listed as not connected; a slow 
   assert.equal(status.stdout, "down:\n    - db1\nup:\n    - web1\n    - web2\n");
   const up = await runCli(["run", "manage.up", "--sock-dir", site.masterDir]);
   assert.equal(up.stdout, "- web1\n- web2\n");
-  await using listener = getEvent("master", { sockDir: site.masterDir });
-  assert.ok(await listener.connected());
+  const listener = await site.masterBus();
   const result = await job(site, ["*", "test.ping"]);
   assert.equal(result.code, 1);
   assert.match(result.stdout, /web1:\n {4}True\n/);
