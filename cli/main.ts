@@ -18,6 +18,7 @@ import { startMaster } from "../master/start_master.ts";
 import { runMinion } from "./minion_command.ts";
 import { runCall } from "./call_command.ts";
 import { parseJobArgs, runJobCommand } from "./job_command.ts";
+import { PROXY_OPTIONS, runProxyCommand } from "./proxy_command.ts";
 import { untilStopSignal } from "./signals.ts";
 import { EXIT, type Values } from "./exit_codes.ts";
 import { parseSaltArgs, parseYamlValue } from "./salt_args.ts";
@@ -45,6 +46,7 @@ const OPTIONS = {
     "master-sock-dir": { type: "string" },
   },
   run: {},
+  proxy: PROXY_OPTIONS,
   fire: { node: { type: "string" }, timeout: { type: "string" } },
   watch: {
     count: { type: "string", short: "n" },
@@ -118,6 +120,8 @@ async function dispatch(args: string[]): Promise<number> {
       );
     case "run":
       return await runRunner(values, positionals);
+    case "proxy":
+      return await runProxyCommand(values, positionals, await configFor("master", values));
     case "fire":
       return await fire(values, positionals[0], positionals.slice(1), "fire");
     case "watch":

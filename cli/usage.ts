@@ -33,6 +33,7 @@ Commands:
                                print events as Salt's runner does: <tag>\\t<json>
   run event.send <tag> [data]  fire an event on the master bus (data as YAML or JSON)
   run manage.up|down|status    the minions connected to the master, or known but gone
+  proxy <target> <fun> [args]  run a function on roster devices through proxy modules (salt-sproxy)
   watch [PATTERN]              short form of state.event (--count N, --pretty, --json)
   fire <tag> [data]            short form of event.send
 
@@ -50,7 +51,7 @@ ${COMMON}`;
  * ```
  */
 export const HELP: Readonly<
-  Record<"master" | "minion" | "call" | "run" | "fire" | "watch", string>
+  Record<"master" | "minion" | "call" | "run" | "proxy" | "fire" | "watch", string>
 > = {
   master: `Usage: cli.ts master [--sock-dir DIR] [--config FILE]
 
@@ -97,6 +98,34 @@ event.send   fires <tag> with data (YAML 1.1 or JSON, e.g. '{success: True}')
 manage.*     the minions connected to the master (up), known but gone (down), both (status).
 
 Arguments are Salt-style: positional or key=value, values read as YAML 1.1.
+
+${COMMON}`,
+  proxy: `Usage: cli.ts proxy <target> <fun> [args...] [key=value...] [options]
+
+Runs <fun> on every roster device the target matches, as salt-sproxy: each
+device through its proxy module (proxytype), in a pool of Workers, with no
+proxy minion running. Prints '<id>:' and the return per device, sorted by id.
+  cli.ts proxy '*' test.ping --roster roster.yml
+  cli.ts proxy -L sw1,sw2 net.arp interface=Ethernet1 --roster roster.yml
+  cli.ts proxy -G role:edge grains.items --events --summary
+
+Roster (YAML): <device id>: {proxytype: dummy, grains: {...}, ...options}
+
+  -L, --list            target is a comma-separated list of ids
+  -E, --pcre            target is a regex on the id (anchored at the start)
+  -G, --grain           target is key:value on the roster's static grains
+  -C, --compound        target is a compound expression (G@, L@, E@, P@, I@, and/or/not)
+  -r, --roster FILE     roster file (default: roster_file, else 'roster' beside --config)
+      --proxy-dir DIR   a directory of proxy modules <proxytype>.ts (repeatable;
+                        default: proxy_module_dirs)
+  -t, --timeout SECONDS per device (default 30): then success False, "Timed out after N s"
+  -b, --batch-size N    Workers running devices (default: the number of cores)
+      --events          fire <jid>, proxy/runner/<jid>/new and …/ret/<id> on the master
+                        bus (also: events: True in the config)
+      --summary         print a summary on stderr; with --events also fire …/summary
+      --out FORMAT      nested (default), json, yaml, txt or quiet
+
+Exit code 1 when a device failed, timed out or was unreachable, or none matched.
 
 ${COMMON}`,
   fire: `Usage: cli.ts fire <tag> [data] [--node master|minion] [--timeout MS]

@@ -44,7 +44,7 @@ export interface ProxyJob {
   timeoutMs: number;
   /** The configuration every device's `opts` starts from (`module_dirs`, `log_level`, …). */
   opts: Record<string, unknown>;
-  /** Directories searched for `<proxytype>.ts` (after the built-in `dummy`). */
+  /** Directories searched for `<proxytype>.ts`; a file there wins over the built-in `dummy`. */
   proxyModuleDirs: string[];
 }
 
@@ -84,8 +84,10 @@ export interface DeviceResult {
 
 const MODULE_EXTENSIONS = [".ts", ".js", ".mts", ".mjs"];
 
+/** An error as text: `TypeError: x`, but a plain `Error` as its message alone. */
 function errorText(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  if (!(err instanceof Error)) return String(err);
+  return err.name === "Error" ? err.message : `${err.name}: ${err.message}`;
 }
 
 /** A failure before the function ran: the device counts as unreachable. */
@@ -216,7 +218,7 @@ export class DeviceRunner {
     }
   }
 
-  /** Imports the proxy module `type` once: the built-in `dummy`, else `<dir>/<type>.ts`. */
+  /** Imports the proxy module `type` once: `<dir>/<type>.ts` of the first dir that has it, else the built-in `dummy`. */
   #module(type: string): Promise<ProxyModule> {
     let module = this.#modules.get(type);
     if (module === undefined) {

@@ -55,10 +55,29 @@ export interface RunProxyOptions {
   jid?: string;
   /** Where to log (default: stderr at `config.log_level`). */
   log?: Logger;
-  /** Called for each device's result as it arrives (for progress displays). */
-  onResult?: (result: DeviceResult) => void;
+  /** Called with each device's result as it arrives, and the counts so far (for progress lines). */
+  onResult?: (result: DeviceResult, progress: ProxyProgress) => void;
   /** Stops the run (its Workers are terminated). */
   signal?: AbortSignal;
+}
+
+/**
+ * How far a proxy run is: devices answered, how many of them failed, and
+ * how many the target matched.
+ *
+ * @example
+ * ```ts
+ * import type { ProxyProgress } from "./run_proxy.ts";
+ * const p: ProxyProgress = { done: 523, failed: 2, total: 1000 };
+ * ```
+ */
+export interface ProxyProgress {
+  /** Devices that have answered (or failed, or timed out). */
+  done: number;
+  /** How many of those did not succeed. */
+  failed: number;
+  /** Devices the target matched. */
+  total: number;
 }
 
 /**
@@ -162,6 +181,7 @@ export async function runProxy(options: RunProxyOptions): Promise<ProxyRun> {
     user: options.user ?? currentUser(),
   };
   const results: DeviceResult[] = [];
+  const progress: ProxyProgress = { done: 0, failed: 0, total: matched.length };
   const wantEvents = options.events ?? config.events === true;
   const events = wantEvents && matched.length > 0
     ? await ProxyEvents.open(info, matched, { config: resolveConfig("master", config), log })
@@ -186,7 +206,9 @@ export async function runProxy(options: RunProxyOptions): Promise<ProxyRun> {
       onResult(result) {
         results.push(result);
         events?.ret(result);
-        options.onResult?.(result);
+        progress.done++;
+        if (!result.success) progress.failed++;
+        options.onResult?.(result, { ...progress });
       },
     });
     results.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
