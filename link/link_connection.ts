@@ -91,7 +91,8 @@ export class LinkConnection {
       const chunk = await this.#channel.read();
       if (chunk === null) return;
       scanner.push(chunk, sink);
-      while (inbox.length > 0) yield inbox.shift()!;
+      for (let i = 0; i < inbox.length; i++) yield inbox[i];
+      inbox.length = 0;
     }
   }
 
