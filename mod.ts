@@ -131,6 +131,24 @@ export { RESERVED_TAG_PREFIXES, reservedTagReason } from "./link/reserved_tags.t
 export { MasterHandle, startMaster, type StartMasterOptions } from "./master/start_master.ts";
 export { MinionHandle, startMinion, type StartMinionOptions } from "./minion/minion_daemon.ts";
 export { Loader, type LoaderOptions, loadModules, type ModuleLoadError } from "./modules/loader.ts";
+export type { DeviceResult, DeviceStatus } from "./proxy/device_runner.ts";
+export { ProxyRunError } from "./proxy/pool.ts";
+export type { ProxySummary } from "./proxy/proxy_events.ts";
+export {
+  type DeviceOptions,
+  type ProxyContext,
+  type ProxyFunction,
+  type ProxyFunctions,
+  proxyFunctions,
+  type ProxyModule,
+} from "./proxy/proxy_module.ts";
+export { loadRoster, parseRoster, type Roster, RosterError } from "./proxy/roster.ts";
+export {
+  type ProxyProgress,
+  type ProxyRun,
+  runProxy,
+  type RunProxyOptions,
+} from "./proxy/run_proxy.ts";
 export {
   formatOutput,
   type FormatOutputOptions,

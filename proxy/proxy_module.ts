@@ -62,7 +62,17 @@ export interface ProxyContext {
   readonly log: Logger;
 }
 
-/** A function of a proxy module. */
+/**
+ * A function of a proxy module: `this` is the device's {@linkcode ProxyContext}.
+ *
+ * @example
+ * ```ts
+ * import type { ProxyFunction } from "./proxy_module.ts";
+ * const uptime: ProxyFunction = function () {
+ *   return { device: this.id, seconds: 42 };
+ * };
+ * ```
+ */
 // deno-lint-ignore no-explicit-any
 export type ProxyFunction = (this: ProxyContext, ...args: any[]) => unknown;
 
