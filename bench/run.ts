@@ -5,7 +5,7 @@
  * up after itself. Prints a table and writes bench/results.json.
  *
  * Scenarios: forward-1x1, forward-1x10, library, inproc, latency, memory,
- * memory-trickle, redis (reference figure), call, caller, jobs-10. Events are Salt job returns of 200 bytes a frame.
+ * memory-trickle, redis (reference figure), call, caller, jobs-10, proxy-1000. Events are Salt job returns of 200 bytes a frame.
  *
  * Throughput figures are measured with credit flow control (credit.ts): the
  * publisher keeps at most 20 000 events (4 MB) in transit to the slowest
@@ -20,6 +20,7 @@ import { sleep } from "./common.ts";
 import type { SubscriberResult } from "./raw_subscriber_proc.ts";
 import { Proc, readRss, startMaster, stopAll, withTimeout } from "./procs.ts";
 import { MINION_SCENARIOS } from "./minion_scenarios.ts";
+import { PROXY_SCENARIOS } from "./proxy_scenarios.ts";
 
 /** One measured figure. */
 export interface Figure {
@@ -455,6 +456,7 @@ const scenarios: Scenario[] = [
     },
   },
   ...MINION_SCENARIOS,
+  ...PROXY_SCENARIOS,
 ];
 
 async function reachable(port: number): Promise<boolean> {
