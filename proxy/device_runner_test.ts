@@ -117,15 +117,15 @@ export function arp() { throw new TypeError("the device said no"); }`,
   assert.equal(fine.status, "ok");
 });
 
+const PROXY_MODULE_URL = JSON.stringify(new URL("./proxy_module.ts", import.meta.url).href);
+
 Deno.test("execution modules reach the device through opts.__proxy__; shutdown() runs", async () => {
   await using tmp = await tempFiles({
     "proxy/counter.ts": `export const log = [];
 export function init() { this.state.n = 41; log.push("init " + this.id); }
 export function bump(by = 1) { return this.state.n += by; }
 export function shutdown() { log.push("shutdown " + this.id + " " + this.state.n); }`,
-    "modules/count.ts": `import { proxyFunctions } from ${JSON.stringify(
-      new URL("./proxy_module.ts", import.meta.url).href,
-    )};
+    "modules/count.ts": `import { proxyFunctions } from ${PROXY_MODULE_URL};
 export async function up(by = 1) {
   return await proxyFunctions(this)["counter.bump"](by);
 }`,
