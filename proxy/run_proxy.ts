@@ -105,12 +105,10 @@ export interface ProxyRun {
 
 /** The user of the events: `$USER`, else the OS user, else `UNKNOWN` (Salt's default). */
 function currentUser(): string {
-  const env = Deno.env.get("USER");
-  if (env) return env;
   try {
-    return userInfo().username;
+    return Deno.env.get("USER") || userInfo().username;
   } catch {
-    return "UNKNOWN";
+    return "UNKNOWN"; // no env or sys permission
   }
 }
 
@@ -193,7 +191,12 @@ export async function runProxy(options: RunProxyOptions): Promise<ProxyRun> {
       args,
       kwargs,
       timeoutMs: Math.round(timeout * 1000),
-      opts: config,
+      // As salt-sproxy: functions run as under salt-call, so event.send goes straight to the master.
+      opts: {
+        ...config,
+        __cli: config.__cli ?? "salt-call",
+        master_sock_dir: config.master_sock_dir ?? resolveConfig("master", config).sock_dir,
+      },
       proxyModuleDirs: dirsOf(options.proxyModuleDirs ?? config.proxy_module_dirs),
     };
     await runPool(matched.map((id) => [id, roster[id]] as const), {

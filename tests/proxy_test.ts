@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { EventClient } from "../bus/event_client.ts";
 import { dummyArpTable } from "../proxy/dummy.ts";
+import { makeSite } from "./daemons.ts";
 import { runCli, startTestBus, type TestBus } from "./harness.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -262,6 +263,32 @@ Deno.test("proxy: events, roster and proxy modules from the config file", async 
   assert.deepEqual(events[1].data.tgt, ["dev02", "fail1"]);
   assert.ok(events.slice(2).every((e) => e.tag.startsWith(`proxy/runner/${jid}/ret/`)));
   assert.match(result.stdout, /^fail1:\n {4}The minion function caused an exception/m);
+});
+
+Deno.test("event.send on a device reaches the master as the device's _minion_event (as salt-call)", async () => {
+  await using site = await makeSite();
+  await using f = await makeFixture();
+  await site.master();
+  const listener = await site.masterBus();
+  const result = await proxy(f, site.masterDir, [
+    "-L",
+    "dev01,dev02",
+    "event.send",
+    "myco/done",
+    "{ok: True}",
+  ]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, "dev01:\n    True\ndev02:\n    True\n");
+  const seen: AnyRecord[] = [];
+  while (seen.length < 2) {
+    const event = await listener.getEvent<AnyRecord>({ tag: "myco/done", full: true, wait: 10 });
+    assert.ok(event, `only ${seen.length} of 2 events`);
+    seen.push(strip(event.data));
+  }
+  assert.deepEqual(seen.sort((a, b) => (a.id < b.id ? -1 : 1)), [
+    { cmd: "_minion_event", id: "dev01", tag: "myco/done", data: { ok: true } },
+    { cmd: "_minion_event", id: "dev02", tag: "myco/done", data: { ok: true } },
+  ]);
 });
 
 Deno.test("proxy mistakes: unknown function 1, bad flag or target 2, no match 1, no roster 2", async () => {
