@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { configSocketPaths, resolveConfig } from "../bus/config.ts";
+import { type BusConfig, configSocketPaths } from "../bus/config.ts";
 import type { EventClient } from "../bus/event_client.ts";
 import type { Logger } from "../bus/log.ts";
 import { getEvent } from "../mod.ts";
@@ -77,8 +77,10 @@ export interface ProxyRunInfo {
  * ```ts
  * import { ProxyEvents } from "./proxy_events.ts";
  * import { createLogger } from "../bus/log.ts";
+ * import { resolveConfig } from "../bus/config.ts";
  * const info = { jid: "20261123183000000000", fun: "test.ping", arg: [], tgt: "*", tgt_type: "glob", user: "ops" };
- * const events = await ProxyEvents.open(info, ["sw1"], { config: {}, log: createLogger() });
+ * const config = resolveConfig("master", { sock_dir: "/tmp/saltbus/master" });
+ * const events = await ProxyEvents.open(info, ["sw1"], { config, log: createLogger() });
  * events?.ret({ id: "sw1", return: true, retcode: 0, success: true, status: "ok" });
  * await events?.close();
  * ```
@@ -97,18 +99,18 @@ export class ProxyEvents implements AsyncDisposable {
   }
 
   /**
-   * Connects to the master bus of `config` and fires `<jid>` with
+   * Connects to the master bus of `config` (resolved, e.g. by `resolveConfig`) and fires `<jid>` with
    * `{minions}` and `proxy/runner/<jid>/new`; `null` when no bus listens.
    */
   static async open(
     info: ProxyRunInfo,
     minions: string[],
-    options: { config: Record<string, unknown>; log: Logger },
+    options: { config: BusConfig; log: Logger },
   ): Promise<ProxyEvents | null> {
     const client = getEvent("master", { opts: options.config, listen: false, log: options.log });
     if (!(await client.fireEvent({ minions }, info.jid))) {
       await client.close();
-      const pull = configSocketPaths(resolveConfig("master", options.config)).pull;
+      const pull = configSocketPaths(options.config).pull;
       options.log.warning(`--events: no master bus at ${pull}: events not sent`);
       return null;
     }

@@ -159,10 +159,17 @@ export async function runProxy(options: RunProxyOptions): Promise<ProxyRun> {
 
   const args = [...(options.args ?? [])];
   const kwargs = { ...options.kwargs };
+  const master = resolveConfig("master", config);
+  // As salt-sproxy: functions run as under salt-call, so event.send goes straight to the master.
+  const opts = {
+    ...config,
+    __cli: config.__cli ?? "salt-call",
+    master_sock_dir: config.master_sock_dir ?? master.sock_dir,
+  };
   {
     // Check the function once here, not once per device; load errors are logged here too.
     await using probe = await buildProxyLoader({
-      opts: { ...config, id: matched[0] ?? "probe", proxy: { proxytype: "probe" } },
+      opts: { ...opts, id: matched[0] ?? "probe", proxy: { proxytype: "probe" } },
       grains: {},
       log,
     });
@@ -182,7 +189,7 @@ export async function runProxy(options: RunProxyOptions): Promise<ProxyRun> {
   const progress: ProxyProgress = { done: 0, failed: 0, total: matched.length };
   const wantEvents = options.events ?? config.events === true;
   const events = wantEvents && matched.length > 0
-    ? await ProxyEvents.open(info, matched, { config: resolveConfig("master", config), log })
+    ? await ProxyEvents.open(info, matched, { config: master, log })
     : null;
   try {
     const timeout = options.timeout ?? 30;
@@ -191,12 +198,7 @@ export async function runProxy(options: RunProxyOptions): Promise<ProxyRun> {
       args,
       kwargs,
       timeoutMs: Math.round(timeout * 1000),
-      // As salt-sproxy: functions run as under salt-call, so event.send goes straight to the master.
-      opts: {
-        ...config,
-        __cli: config.__cli ?? "salt-call",
-        master_sock_dir: config.master_sock_dir ?? resolveConfig("master", config).sock_dir,
-      },
+      opts,
       proxyModuleDirs: dirsOf(options.proxyModuleDirs ?? config.proxy_module_dirs),
     };
     await runPool(matched.map((id) => [id, roster[id]] as const), {
