@@ -80,6 +80,82 @@ export type { ByteChannel, Connector } from "./bus/transport.ts";
 export { TAGEND, tagify, TAGS } from "./bus/tagify.ts";
 export { VALUE_TRIMMED } from "./bus/trim.ts";
 export { BusHandle, startBus, type StartBusOptions } from "./workers/start_bus.ts";
+export { VERSION } from "./bus/version.ts";
+export { Caller, type CallerOptions } from "./modules/caller.ts";
+export type { ModuleSource } from "./modules/builtin.ts";
+export type {
+  LoaderResources,
+  ModuleContext,
+  SaltFunction,
+  SaltFunctions,
+} from "./modules/context.ts";
+export { ArgumentError, CommandNotFoundError, LoaderClosedError } from "./modules/errors.ts";
+export { Kwargs, kwargs } from "./modules/kwargs.ts";
+export { genJid, type GenJidOptions, isJid, jidToDate, jidToTime } from "./jobs/jid.ts";
+export {
+  DID_NOT_RETURN,
+  type JobOptions,
+  LocalClient,
+  type LocalClientOptions,
+  type MinionReturn,
+  type PublishedJob,
+} from "./jobs/local_client.ts";
+export {
+  compileTarget,
+  matchTarget,
+  TARGET_TYPES,
+  type TargetCandidate,
+  TargetError,
+  type TargetMatcher,
+  type TargetType,
+} from "./jobs/target.ts";
+export { publishArgs, type ReturnInput, returnLoad } from "./jobs/return_load.ts";
+export {
+  DEFAULT_MASTER_QUEUE_SIZE,
+  MasterLink,
+  type MasterLinkOptions,
+  type MasterLinkStats,
+  MasterRequestError,
+  requestMaster,
+  type RequestMasterOptions,
+} from "./link/master_link.ts";
+export type { LinkMessage } from "./link/link_connection.ts";
+export {
+  type LinkHandler,
+  type LinkPeer,
+  LinkRequestError,
+  MinionLinkServer,
+  type MinionLinkServerOptions,
+} from "./link/link_server.ts";
+export { MASTER_LINK_SOCKET, masterLinkPath } from "./link/link_paths.ts";
+export { RESERVED_TAG_PREFIXES, reservedTagReason } from "./link/reserved_tags.ts";
+export { MasterHandle, startMaster, type StartMasterOptions } from "./master/start_master.ts";
+export { MinionHandle, startMinion, type StartMinionOptions } from "./minion/minion_daemon.ts";
+export { Loader, type LoaderOptions, loadModules, type ModuleLoadError } from "./modules/loader.ts";
+export type { DeviceResult, DeviceStatus } from "./proxy/device_runner.ts";
+export { ProxyRunError } from "./proxy/pool.ts";
+export type { ProxySummary } from "./proxy/proxy_events.ts";
+export {
+  type DeviceOptions,
+  type ProxyContext,
+  type ProxyFunction,
+  type ProxyFunctions,
+  proxyFunctions,
+  type ProxyModule,
+} from "./proxy/proxy_module.ts";
+export { loadRoster, parseRoster, type Roster, RosterError } from "./proxy/roster.ts";
+export {
+  type ProxyProgress,
+  type ProxyRun,
+  runProxy,
+  type RunProxyOptions,
+} from "./proxy/run_proxy.ts";
+export {
+  formatOutput,
+  type FormatOutputOptions,
+  type OutputterName,
+  OUTPUTTERS,
+} from "./output/outputter.ts";
 export { ApiServer, startApi, type StartApiOptions } from "./api/server.ts";
 export {
   type ApiSettings,

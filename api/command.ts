@@ -8,6 +8,7 @@
 import type { BusConfig } from "../bus/config.ts";
 import { UsageError } from "../bus/errors.ts";
 import { formatLogLine, type Logger } from "../bus/log.ts";
+import { untilStopSignal } from "../cli/signals.ts";
 import type { BusHandle } from "../workers/start_bus.ts";
 import { hashPassword } from "./auth.ts";
 import { hasApiBlock } from "./config.ts";
@@ -55,25 +56,10 @@ export async function serveApi(options: ServeApiOptions): Promise<number> {
   }
   const api = await startApi({ ...options, port, host: options.host });
   announce(api);
-  const signal = await untilSignal();
+  const signal = await untilStopSignal();
   options.log.info(`${signal}: shutting down the API`);
   await api.close();
   return 0;
-}
-
-/** Resolves the name of the first SIGINT or SIGTERM received. */
-function untilSignal(): Promise<Deno.Signal> {
-  const { promise, resolve } = Promise.withResolvers<Deno.Signal>();
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-  const handlers = signals.map((signal) => {
-    const handler = () => {
-      for (const [name, h] of handlers) Deno.removeSignalListener(name, h);
-      resolve(signal);
-    };
-    Deno.addSignalListener(signal, handler);
-    return [signal, handler] as const;
-  });
-  return promise;
 }
 
 /**

@@ -23,7 +23,7 @@ export async function stopAll(): Promise<void> {
 }
 
 const BENCH_DIR = new URL(".", import.meta.url).pathname;
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
+export const CLI: string = new URL("../cli.ts", import.meta.url).pathname;
 
 /** Splits a byte stream into lines, handing each to `onLine`. */
 async function pumpLines(

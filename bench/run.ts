@@ -5,8 +5,8 @@
  * up after itself. Prints a table and writes bench/results.json.
  *
  * Scenarios: forward-1x1, forward-1x10, library, inproc, latency, memory,
- * memory-trickle, redis (reference figure), and the HTTP API's api-sse-1,
- * api-sse-100, api-browser (api.ts). Events are Salt job returns of 200 bytes a frame.
+ * memory-trickle, redis (reference figure), call, caller, jobs-10, proxy-1000, and the HTTP
+ * API's api-sse-1, api-sse-100, api-browser (api.ts). Events are Salt job returns of 200 bytes a frame.
  *
  * Throughput figures are measured with credit flow control (credit.ts): the
  * publisher keeps at most 20 000 events (4 MB) in transit to the slowest
@@ -21,6 +21,8 @@ import { sleep } from "./common.ts";
 import type { SubscriberResult } from "./raw_subscriber_proc.ts";
 import { Proc, readRss, startMaster, stopAll, withTimeout } from "./procs.ts";
 import { apiScenarios } from "./api.ts";
+import { MINION_SCENARIOS } from "./minion_scenarios.ts";
+import { PROXY_SCENARIOS } from "./proxy_scenarios.ts";
 
 /** One measured figure. */
 export interface Figure {
@@ -459,6 +461,8 @@ const scenarios: Scenario[] = [
       }
     },
   },
+  ...MINION_SCENARIOS,
+  ...PROXY_SCENARIOS,
   ...apiScenarios,
 ];
 

@@ -119,6 +119,23 @@ export function resolveConfig(
     }
   }
   if (typeof config.sock_group_access !== "boolean") bad("sock_group_access", "true or false");
+  for (const option of ["master_queue_size", "recon_default", "recon_max"]) {
+    const value = config[option];
+    if (value !== undefined && (!Number.isInteger(value) || (value as number) <= 0)) {
+      bad(option, "a positive integer");
+    }
+  }
+  for (const option of ["master", "master_sock_dir"]) {
+    const value = config[option];
+    if (value !== undefined && (typeof value !== "string" || value === "")) bad(option, "a string");
+  }
+  if (config.module_dirs !== undefined) {
+    const dirs = config.module_dirs;
+    if (typeof dirs === "string") config.module_dirs = [dirs];
+    else if (!Array.isArray(dirs) || dirs.some((d) => typeof d !== "string")) {
+      bad("module_dirs", "a list of directories");
+    }
+  }
   if (!isLogLevel(config.log_level)) bad("log_level", "debug, info, warning, error or quiet");
   try {
     socketPaths(node, pathOptions(config));

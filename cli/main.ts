@@ -6,19 +6,27 @@
  */
 import { parseArgs } from "node:util";
 import { type BusConfig, configSocketPaths, loadConfig } from "../bus/config.ts";
-import { EventDataError, SaltbusError, UsageError } from "../bus/errors.ts";
+import { BusUnreachableError, EventDataError, SaltbusError, UsageError } from "../bus/errors.ts";
+import { masterLinkPath } from "../link/link_paths.ts";
+import { MasterRequestError, requestMaster } from "../link/master_link.ts";
+import { formatOutput } from "../output/outputter.ts";
 import { createLogger, formatLogLine, isLogLevel } from "../bus/log.ts";
 import { printPasswordHash, serveApi, startMasterApi } from "../api/command.ts";
 import type { NodeKind } from "../bus/paths.ts";
 import { validatePattern } from "../bus/tag_match.ts";
 import { getEvent } from "../mod.ts";
-import { startBus } from "../workers/start_bus.ts";
+import { startMaster } from "../master/start_master.ts";
+import { runMinion } from "./minion_command.ts";
+import { runCall } from "./call_command.ts";
+import { parseJobArgs, runJobCommand } from "./job_command.ts";
+import { PROXY_OPTIONS, runProxyCommand } from "./proxy_command.ts";
+import { untilStopSignal } from "./signals.ts";
+import { EXIT, type Values } from "./exit_codes.ts";
 import { parseSaltArgs, parseYamlValue } from "./salt_args.ts";
 import { watchEvents } from "./state_event.ts";
-import { HELP, USAGE } from "./usage.ts";
+import { HELP, JOB_HELP, USAGE } from "./usage.ts";
 
-/** Exit codes: 0 ok, 1 failure (bus unreachable, event not sent), 2 usage error. */
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+export { EXIT };
 
 /** Options every command takes. */
 const COMMON = {
@@ -33,7 +41,14 @@ const COMMON = {
 const OPTIONS = {
   master: {},
   api: { port: { type: "string" }, host: { type: "string" } },
+  minion: { "master-sock-dir": { type: "string" } },
+  call: {
+    local: { type: "boolean" },
+    out: { type: "string" },
+    "master-sock-dir": { type: "string" },
+  },
   run: {},
+  proxy: PROXY_OPTIONS,
   fire: { node: { type: "string" }, timeout: { type: "string" } },
   watch: {
     count: { type: "string", short: "n" },
@@ -73,6 +88,15 @@ async function dispatch(args: string[]): Promise<number> {
     console.log(USAGE);
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
+  if (command === "salt" || (!(command in OPTIONS) && isJobCommand(args))) {
+    const jobArgs = command === "salt" ? rest : args;
+    const { values, positionals } = parseJobArgs(jobArgs, COMMON);
+    if (values.help) {
+      console.log(JOB_HELP);
+      return EXIT.ok;
+    }
+    return await runJobCommand(values, positionals, await configFor("master", values));
+  }
   if (!(command in OPTIONS)) {
     throw new UsageError(`unknown command '${command}'; run 'cli.ts --help' for the commands`);
   }
@@ -86,16 +110,28 @@ async function dispatch(args: string[]): Promise<number> {
       return await runMaster(values, positionals);
     case "api":
       return await runApi(values, positionals);
+    case "minion":
+      return await runMinion(
+        values,
+        positionals,
+        await configFor("minion", values, minionExtra(values)),
+      );
+    case "call":
+      return await runCall(
+        values,
+        positionals,
+        await configFor("minion", values, minionExtra(values)),
+      );
     case "run":
       return await runRunner(values, positionals);
+    case "proxy":
+      return await runProxyCommand(values, positionals, await configFor("master", values));
     case "fire":
       return await fire(values, positionals[0], positionals.slice(1), "fire");
     case "watch":
       return await watch(values, positionals);
   }
 }
-
-type Values = Record<string, string | boolean | undefined>;
 
 function parse(command: Command, args: string[]): { values: Values; positionals: string[] } {
   try {
@@ -132,6 +168,24 @@ async function configFor(
   return await loadConfig(node, values.config as string | undefined, overrides);
 }
 
+/**
+ * True when the arguments read as Salt's `salt <target> <fun> …`: a target
+ * option first, or a function name (`module.function`) after the target.
+ */
+function isJobCommand(args: string[]): boolean {
+  const [first, second] = args;
+  return /^-[LEGC]$|^--(?:list|pcre|grain|compound)$/.test(first) ||
+    (second !== undefined && /^\w+\.\w+$/.test(second));
+}
+
+/** Minion-only command-line options, as config overrides. */
+function minionExtra(values: Values): Record<string, unknown> {
+  const extra: Record<string, unknown> = {};
+  if (values["master-sock-dir"] !== undefined) extra.master_sock_dir = values["master-sock-dir"];
+  if (values.local) extra.local = true;
+  return extra;
+}
+
 function nodeOf(value: unknown): NodeKind {
   if (value === undefined || value === "master") return "master";
   if (value === "minion") return "minion";
@@ -147,30 +201,23 @@ async function runMaster(values: Values, positionals: string[]): Promise<number>
   const config = await configFor("master", values);
   if (values["log-level"] === undefined && values.config === undefined) config.log_level = "info";
   const log = createLogger(config.log_level);
-  const bus = await startBus({ node: "master", config, log });
+  const master = await startMaster({ config, log });
+  const bus = master.bus;
   const api = await startMasterApi(config, bus, log, values.config as string | undefined)
     .catch(async (err) => {
-      await bus.close();
+      await master.close();
       throw err;
     });
-  const stop = Promise.withResolvers<string>();
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-  const handlers = signals.map((signal) => {
-    const handler = () => stop.resolve(signal);
-    Deno.addSignalListener(signal, handler);
-    return [signal, handler] as const;
-  });
   console.error(
     formatLogLine(
       "info",
       `master bus ready: pub ${bus.paths.pub}, pull ${bus.paths.pull} (Ctrl-C to stop)`,
     ),
   );
-  const signal = await stop.promise;
+  const signal = await untilStopSignal();
   log.info(`${signal}: shutting down`);
-  for (const [name, handler] of handlers) Deno.removeSignalListener(name, handler);
   await api?.close();
-  await bus.close();
+  await master.close();
   log.info("stopped; socket files removed");
   return EXIT.ok;
 }
@@ -211,7 +258,30 @@ async function runRunner(values: Values, positionals: string[]): Promise<number>
     if (unknown.length > 0) throw new UsageError(`event.send: unknown argument ${unknown[0]}=`);
     return await fireParsed(values, tag, data ?? kwargs.data, "run event.send", "master");
   }
-  throw new UsageError(`run: unknown function '${fun}'; available: state.event, event.send`);
+  const manage = /^manage\.(up|down|status)$/.exec(fun);
+  if (manage) return await runManage(values, manage[1], rest);
+  throw new UsageError(
+    `run: unknown function '${fun}'; available: state.event, event.send, manage.up, ` +
+      `manage.down, manage.status`,
+  );
+}
+
+/** `run manage.up|down|status`: the minions the master knows, asked over its minion link. */
+async function runManage(values: Values, fun: string, rest: string[]): Promise<number> {
+  if (rest.length > 0) throw new UsageError(`manage.${fun} takes no arguments`);
+  const config = await configFor("master", values);
+  let result: unknown;
+  try {
+    result = await requestMaster("_manage", { fun }, {
+      path: masterLinkPath(config.sock_dir),
+      hello: { role: "client", id: "saltbus-cli", pid: Deno.pid },
+    });
+  } catch (err) {
+    if (err instanceof MasterRequestError) throw new BusUnreachableError(err.message);
+    throw err;
+  }
+  console.log(formatOutput(result, "nested").replace(/\n$/, ""));
+  return EXIT.ok;
 }
 
 async function stateEvent(values: Values, rest: string[]): Promise<number> {

@@ -1,0 +1,115 @@
+/**
+ * `cli.ts <target> <fun> [args...] [key=value...]` (or `cli.ts salt …`):
+ * Salt's `salt` command. Publishes a job through the master to its minions,
+ * waits for their returns on the master bus, and prints them per minion.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import type { BusConfig } from "../bus/config.ts";
+import { UsageError } from "../bus/errors.ts";
+import type { TargetType } from "../jobs/target.ts";
+import { MasterRequestError } from "../link/master_link.ts";
+import { LocalClient } from "../jobs/local_client.ts";
+import { formatOutput, isOutputterName, OUTPUTTERS } from "../output/outputter.ts";
+import { EXIT, type Values } from "./exit_codes.ts";
+import { parseSaltArgs } from "./salt_args.ts";
+
+/** Options of the job command (besides the common ones). */
+export const JOB_OPTIONS = {
+  list: { type: "boolean", short: "L" },
+  pcre: { type: "boolean", short: "E" },
+  grain: { type: "boolean", short: "G" },
+  compound: { type: "boolean", short: "C" },
+  timeout: { type: "string", short: "t" },
+  out: { type: "string" },
+} as const;
+
+/**
+ * Runs a job; resolves the exit code: 0 when every expected minion returned
+ * successfully, 1 otherwise.
+ *
+ * @example
+ * ```ts
+ * import { runJobCommand } from "./job_command.ts";
+ * import { resolveConfig } from "../bus/config.ts";
+ * await runJobCommand({}, ["web*", "test.ping"], resolveConfig("master", {}));
+ * ```
+ */
+export async function runJobCommand(
+  values: Values,
+  positionals: string[],
+  config: BusConfig,
+): Promise<number> {
+  const [target, fun, ...rest] = positionals;
+  if (target === undefined || fun === undefined) {
+    throw new UsageError("a job needs a target and a function: cli.ts '<target>' test.ping");
+  }
+  const types = (["list", "pcre", "grain", "compound"] as const).filter((t) => values[t]);
+  if (types.length > 1) {
+    throw new UsageError(`choose one target type, not ${types.map((t) => `--${t}`).join(" and ")}`);
+  }
+  const tgtType: TargetType = types[0] ?? "glob";
+  const tgt = tgtType === "list" ? target.split(",").filter((s) => s !== "") : target;
+  const timeout = values.timeout === undefined ? 5 : Number(values.timeout);
+  if (!(timeout > 0)) {
+    throw new UsageError(`--timeout must be seconds > 0, not '${values.timeout}'`);
+  }
+  const out = (values.out as string | undefined) ?? "nested";
+  if (!isOutputterName(out)) {
+    throw new UsageError(`--out must be one of ${OUTPUTTERS.join(", ")}, not '${out}'`);
+  }
+  const { args, kwargs } = parseSaltArgs(rest);
+  await using client = new LocalClient({ opts: config });
+  let failed = false;
+  let answered = 0;
+  try {
+    for await (
+      const ret of client.cmdIter(tgt, fun, args, { tgtType, kwargs, timeout })
+    ) {
+      answered++;
+      if (!ret.success) failed = true;
+      const text = formatOutput({ [ret.id]: ret.return }, out);
+      if (text !== "") console.log(text.replace(/\n$/, ""));
+    }
+  } catch (err) {
+    if (err instanceof MasterRequestError) {
+      console.error(`saltbus: ${err.message}`);
+      return EXIT.failure;
+    }
+    throw err;
+  }
+  if (answered === 0) {
+    console.error("No minions matched the target. No command was sent, no jid was assigned.");
+    return EXIT.failure;
+  }
+  return failed ? EXIT.failure : EXIT.ok;
+}
+
+/**
+ * Parses the arguments of a job command (`<target> <fun> …` and its options).
+ *
+ * @throws {UsageError} for an unknown option.
+ * @example
+ * ```ts
+ * import { parseJobArgs } from "./job_command.ts";
+ * parseJobArgs(["-G", "os:Debian", "test.ping"]).positionals; // ["os:Debian", "test.ping"]
+ * ```
+ */
+export function parseJobArgs(
+  args: string[],
+  common: Record<string, { type: "string" | "boolean"; short?: string }>,
+): { values: Values; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options: { ...common, ...JOB_OPTIONS },
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values: values as Values, positionals };
+  } catch (err) {
+    const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
+    throw new UsageError(`${message}; see 'cli.ts salt --help'`);
+  }
+}

@@ -1,0 +1,335 @@
+/**
+ * The minion's side of the minion link: a connection to the master that
+ * comes back by itself. While the master is away, messages wait in a bounded
+ * queue and go out in order once it is back; what overflows is counted and
+ * logged.
+ *
+ * @module
+ */
+import { SaltbusError } from "../bus/errors.ts";
+import type { Logger } from "../bus/log.ts";
+import { UnixChannel } from "../workers/unix_channel.ts";
+import { LinkConnection, type LinkMessage } from "./link_connection.ts";
+
+/** Default bound of the queue kept while the master is away (messages). */
+export const DEFAULT_MASTER_QUEUE_SIZE = 10_000;
+
+/** The master refused a request, or did not answer it. */
+export class MasterRequestError extends SaltbusError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "MasterRequestError";
+  }
+}
+
+/** Options of {@linkcode MasterLink}. */
+export interface MasterLinkOptions {
+  /** The master's link socket (`<master sock_dir>/master_minion_link.ipc`). */
+  path: string;
+  /** The `_hello` data sent on every (re)connection: `{ role, id, pid, grains }`. */
+  hello: () => Record<string, unknown>;
+  /** Where to log. */
+  log: Logger;
+  /** Messages kept while the master is away (default 10,000). */
+  queueSize?: number;
+  /** First reconnection delay in ms (default 250), doubled up to `reconnectMaxMs`. */
+  reconnectMs?: number;
+  /** Longest reconnection delay in ms (default 2000). */
+  reconnectMaxMs?: number;
+  /** Called for each message from the master other than replies. */
+  onMessage?: (message: LinkMessage) => void;
+  /** Called each time the link (re)connects. */
+  onConnect?: () => void;
+}
+
+/** Counters of a {@linkcode MasterLink}. */
+export interface MasterLinkStats {
+  /** Messages handed to the connection. */
+  sent: number;
+  /** Messages waiting for the master now. */
+  queued: number;
+  /** Messages dropped because the queue was full, since the link started. */
+  dropped: number;
+  /** Connections made (the first one included). */
+  connections: number;
+}
+
+/**
+ * A self-healing connection from a minion to its master.
+ *
+ * @example
+ * ```ts
+ * import { MasterLink } from "./master_link.ts";
+ * import { createLogger } from "../bus/log.ts";
+ * await using link = new MasterLink({
+ *   path: "/tmp/m/master_minion_link.ipc",
+ *   hello: () => ({ role: "minion", id: "web1", pid: Deno.pid }),
+ *   log: createLogger("info"),
+ * });
+ * link.send("_minion_event", { load: { cmd: "_minion_event", id: "web1", tag: "my/tag", data: {} } });
+ * ```
+ */
+export class MasterLink implements AsyncDisposable {
+  readonly #options: MasterLinkOptions;
+  readonly #queueSize: number;
+  #queue: LinkMessage[] = [];
+  #connection: LinkConnection | null = null;
+  #closing = false;
+  #running: Promise<void>;
+  #wake: (() => void) | null = null;
+  #connectedWaiters: (() => void)[] = [];
+  #requests = new Map<number, PromiseWithResolvers<unknown>>();
+  #nextMid = 1;
+  #droppedWhileAway = 0;
+  readonly #stats = { sent: 0, dropped: 0, connections: 0 };
+
+  /** Starts connecting at once, and keeps reconnecting until closed. */
+  constructor(options: MasterLinkOptions) {
+    this.#options = options;
+    this.#queueSize = options.queueSize ?? DEFAULT_MASTER_QUEUE_SIZE;
+    this.#running = this.#run();
+  }
+
+  /** True while connected to the master. */
+  get connected(): boolean {
+    return this.#connection !== null && !this.#connection.closed;
+  }
+
+  /** Counters: sent, queued, dropped, connections. */
+  get stats(): MasterLinkStats {
+    return { ...this.#stats, queued: this.#queue.length };
+  }
+
+  /** Resolves `true` once connected, or `false` after `timeoutMs`. */
+  waitConnected(timeoutMs: number): Promise<boolean> {
+    if (this.connected) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.#connectedWaiters = this.#connectedWaiters.filter((w) => w !== done);
+        resolve(false);
+      }, timeoutMs);
+      this.#connectedWaiters.push(done);
+    });
+  }
+
+  /**
+   * Sends a message now, or queues it while the master is away. Returns
+   * `false` when it was dropped (the queue is full, or the link is closed).
+   */
+  send(tag: string, data: Record<string, unknown>): boolean {
+    if (this.#closing) return false;
+    if (this.#queue.length === 0 && this.#connection?.send(tag, data)) {
+      this.#stats.sent++;
+      return true;
+    }
+    if (this.#queue.length >= this.#queueSize) {
+      this.#stats.dropped++;
+      if (this.#droppedWhileAway++ === 0) {
+        this.#options.log.warning(
+          `master away and ${this.#queueSize} messages queued: dropping new ones until it is back`,
+        );
+      }
+      return false;
+    }
+    this.#queue.push({ tag, data });
+    return true;
+  }
+
+  /**
+   * Sends a request and waits for the master's reply.
+   *
+   * @throws {MasterRequestError} when the master refuses it, or does not
+   * answer within `timeoutMs` (default 5 s).
+   */
+  async request(tag: string, data: Record<string, unknown>, timeoutMs = 5000): Promise<unknown> {
+    const mid = this.#nextMid++;
+    const reply = Promise.withResolvers<unknown>();
+    this.#requests.set(mid, reply);
+    const timer = setTimeout(
+      () => reply.reject(new MasterRequestError(`no answer from the master to ${tag}`)),
+      timeoutMs,
+    );
+    try {
+      if (!this.send(tag, { ...data, mid })) {
+        throw new MasterRequestError(`${tag} not sent: the link is closed or its queue is full`);
+      }
+      return await reply.promise;
+    } finally {
+      clearTimeout(timer);
+      this.#requests.delete(mid);
+    }
+  }
+
+  /** Writes what is queued, then closes the connection and stops reconnecting. */
+  async close(): Promise<void> {
+    if (!this.#closing) {
+      this.#closing = true;
+      await this.#connection?.drain();
+      this.#connection?.close();
+      this.#wake?.();
+    }
+    await this.#running;
+  }
+
+  /** Same as {@linkcode close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #run(): Promise<void> {
+    const { log, path } = this.#options;
+    let delay = this.#options.reconnectMs ?? 250;
+    let waitingLogged = false;
+    while (!this.#closing) {
+      let conn: Deno.UnixConn;
+      try {
+        conn = await Deno.connect({ transport: "unix", path });
+      } catch (err) {
+        if (!waitingLogged) {
+          log.info(`waiting for the master at ${path} (${(err as Error).message})`);
+          waitingLogged = true;
+        }
+        await this.#sleep(delay);
+        delay = Math.min(delay * 2, this.#options.reconnectMaxMs ?? 2000);
+        continue;
+      }
+      if (this.#closing) {
+        conn.close();
+        break;
+      }
+      delay = this.#options.reconnectMs ?? 250;
+      waitingLogged = false;
+      await this.#session(new LinkConnection(new UnixChannel(conn)));
+    }
+  }
+
+  async #session(connection: LinkConnection): Promise<void> {
+    const { log, path } = this.#options;
+    connection.send("_hello", this.#options.hello());
+    const backlog = this.#queue;
+    this.#queue = [];
+    for (const message of backlog) connection.send(message.tag, message.data);
+    this.#stats.sent += backlog.length;
+    this.#connection = connection;
+    this.#stats.connections++;
+    if (this.#stats.connections > 1 || backlog.length > 0 || this.#droppedWhileAway > 0) {
+      log.info(
+        `connected to the master at ${path}; sent ${backlog.length} queued messages` +
+          (this.#droppedWhileAway > 0
+            ? `, ${this.#droppedWhileAway} dropped while it was away`
+            : ""),
+      );
+    } else {
+      log.info(`connected to the master at ${path}`);
+    }
+    this.#droppedWhileAway = 0;
+    for (const waiter of this.#connectedWaiters.splice(0)) waiter();
+    this.#options.onConnect?.();
+    try {
+      for await (const message of connection.messages()) {
+        if (message.tag === "_reply") this.#reply(message.data);
+        else this.#options.onMessage?.(message);
+      }
+    } catch (err) {
+      log.warning(`bad message from the master: ${(err as Error).message}`);
+    } finally {
+      connection.close();
+      this.#connection = null;
+      for (const [, request] of this.#requests) {
+        request.reject(new MasterRequestError("the master went away before answering"));
+      }
+      if (!this.#closing) {
+        log.warning(
+          `lost the master at ${path}; queuing messages (up to ${this.#queueSize}) until it is back`,
+        );
+      }
+    }
+  }
+
+  #reply(data: Record<string, unknown>): void {
+    const request = this.#requests.get(data.mid as number);
+    if (!request) return;
+    if (data.ok === true) request.resolve(data.result);
+    else request.reject(new MasterRequestError(String(data.error ?? "refused by the master")));
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    });
+  }
+}
+
+/** Options of {@linkcode requestMaster}. */
+export interface RequestMasterOptions {
+  /** The master's link socket. */
+  path: string;
+  /** The `_hello` data: `{ role: "client", id, pid }`. */
+  hello: Record<string, unknown>;
+  /** How long to wait for the connection and the answer, in ms (default 5000). */
+  timeoutMs?: number;
+}
+
+/**
+ * One request over a fresh connection, for one-shot callers (`call`,
+ * `event.fire_master` with `preload`): connect, say hello, send, wait for
+ * the reply, close.
+ *
+ * @throws {MasterRequestError} when the master is unreachable, refuses, or
+ * does not answer.
+ * @example
+ * ```ts
+ * import { requestMaster } from "./master_link.ts";
+ * await requestMaster("_minion_event", {
+ *   load: { cmd: "_minion_event", id: "web1", tag: "my/tag", data: { a: 1 } },
+ * }, { path: "/tmp/m/master_minion_link.ipc", hello: { role: "client", id: "web1" } });
+ * ```
+ */
+export async function requestMaster(
+  tag: string,
+  data: Record<string, unknown>,
+  options: RequestMasterOptions,
+): Promise<unknown> {
+  let conn: Deno.UnixConn;
+  try {
+    conn = await Deno.connect({ transport: "unix", path: options.path });
+  } catch (err) {
+    throw new MasterRequestError(
+      `no master listening at ${options.path}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  const connection = new LinkConnection(new UnixChannel(conn));
+  const timeout = Promise.withResolvers<never>();
+  const timer = setTimeout(
+    () => timeout.reject(new MasterRequestError(`no answer from the master to ${tag}`)),
+    options.timeoutMs ?? 5000,
+  );
+  try {
+    connection.send("_hello", options.hello);
+    connection.send(tag, { ...data, mid: 1 });
+    const answer = (async () => {
+      for await (const message of connection.messages()) {
+        if (message.tag !== "_reply") continue;
+        if (message.data.ok === true) return message.data.result;
+        throw new MasterRequestError(String(message.data.error ?? "refused by the master"));
+      }
+      throw new MasterRequestError("the master closed the connection before answering");
+    })();
+    answer.catch(() => {}); // settled after a timeout: nobody waits for it any more
+    return await Promise.race([answer, timeout.promise]);
+  } finally {
+    clearTimeout(timer);
+    connection.close();
+  }
+}

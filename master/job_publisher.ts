@@ -1,0 +1,128 @@
+/**
+ * Jobs from the master to its minions (spec §7.2): a `_publish` request on
+ * the minion link names a target and a function; the master works out the
+ * expected minions from those it knows (ids and cached grains), fires the
+ * bare-JID event and `salt/job/<jid>/new`, and publishes the job to every
+ * connected minion (each decides whether it matches). Returns come back as
+ * `_return` loads and are fired as `salt/job/<jid>/ret/<id>`. `_manage`
+ * answers `manage.up`/`manage.down`/`manage.status`.
+ *
+ * @module
+ */
+import type { EventClient } from "../bus/event_client.ts";
+import { tagify } from "../bus/tagify.ts";
+import { genJid } from "../jobs/jid.ts";
+import { compileTarget, TARGET_TYPES, type TargetType } from "../jobs/target.ts";
+import { isRecord } from "../link/link_connection.ts";
+import { LinkRequestError, type MinionLinkServer } from "../link/link_server.ts";
+
+/** What a `_publish` request asks for. */
+export interface PublishRequest {
+  /** The target: a pattern, or a list of ids for `list`. */
+  tgt: string | string[];
+  /** How to read the target (default `glob`). */
+  tgt_type?: TargetType;
+  /** The function, `module.function`. */
+  fun: string;
+  /** Salt's argument list (keyword arguments as a trailing map with `__kwarg__: true`). */
+  arg?: unknown[];
+  /** Who asked (shown in `salt/job/<jid>/new`). */
+  user?: string;
+}
+
+/** What the master answers a `_publish` with. */
+export interface PublishResult {
+  /** The new job's id. */
+  jid: string;
+  /** The minions expected to answer. */
+  minions: string[];
+  /** Those of them that are not connected. */
+  missing: string[];
+}
+
+/**
+ * Publishes a job: fires `<jid>` and `salt/job/<jid>/new`, then sends it to
+ * the connected minions.
+ *
+ * @throws {LinkRequestError} for a request without a function, or a bad target.
+ * @example
+ * ```ts
+ * import { publishJob } from "./job_publisher.ts";
+ * import type { MasterHandle } from "./start_master.ts";
+ * declare const master: MasterHandle;
+ * const { jid, minions } = await publishJob(master.minions, master.events, {
+ *   tgt: "web*",
+ *   fun: "test.ping",
+ * });
+ * ```
+ */
+export async function publishJob(
+  server: MinionLinkServer,
+  events: EventClient,
+  request: PublishRequest,
+): Promise<PublishResult> {
+  const { tgt, fun } = request;
+  const tgtType = request.tgt_type ?? "glob";
+  const arg = request.arg ?? [];
+  if (typeof fun !== "string" || !/^[\w.]+\.\w+$/.test(fun)) {
+    throw new LinkRequestError(
+      `_publish needs a function such as test.ping, not ${JSON.stringify(fun)}`,
+    );
+  }
+  if (!TARGET_TYPES.includes(tgtType)) {
+    throw new LinkRequestError(`unknown target type ${JSON.stringify(tgtType)}`);
+  }
+  if (!Array.isArray(arg)) throw new LinkRequestError("_publish: arg must be a list");
+  let match;
+  try {
+    match = compileTarget(tgt, tgtType);
+  } catch (err) {
+    throw new LinkRequestError(err instanceof Error ? err.message : String(err));
+  }
+  const minions = server.known.filter((id) => match({ id, grains: server.grainsOf(id) }));
+  const missing = minions.filter((id) => !server.isConnected(id));
+  const jid = genJid();
+  const user = request.user ?? "root";
+  await events.fireEvent({ minions }, jid);
+  await events.fireEvent(
+    { jid, tgt_type: tgtType, tgt, user, fun, arg, minions, missing },
+    tagify([jid, "new"], "job"),
+  );
+  server.publish("_publish", { jid, tgt, tgt_type: tgtType, fun, arg, user, ret: "" });
+  return { jid, minions, missing };
+}
+
+/**
+ * Serves `_publish` and `_manage` on the master's minion link.
+ *
+ * @example
+ * ```ts
+ * import { serveJobs } from "./job_publisher.ts";
+ * import type { MasterHandle } from "./start_master.ts";
+ * declare const master: MasterHandle;
+ * serveJobs(master.minions, master.events);
+ * ```
+ */
+export function serveJobs(server: MinionLinkServer, events: EventClient): void {
+  server.handle("_publish", (message) => {
+    if (!isRecord(message.data.request)) throw new LinkRequestError("_publish needs a request");
+    return publishJob(server, events, message.data.request as unknown as PublishRequest);
+  });
+  server.handle("_manage", (message) => manage(server, message.data.fun));
+}
+
+/** `manage.up`, `manage.down`, `manage.status` (Salt's runner, from the link's view). */
+function manage(server: MinionLinkServer, fun: unknown): unknown {
+  const up = server.minions.map((m) => m.id);
+  const down = server.known.filter((id) => !server.isConnected(id));
+  switch (fun) {
+    case "up":
+      return up;
+    case "down":
+      return down;
+    case "status":
+      return { up, down };
+    default:
+      throw new LinkRequestError(`manage.${String(fun)} is not available`);
+  }
+}
