@@ -1,9 +1,9 @@
 /**
  * The API's one subscriber of the bus: reads frames from a
  * {@linkcode Connector} (the in-process broker's ports inside `master`, the
- * bus's Unix sockets for `cli.ts api`), decodes each event once, encodes it
- * once as SSE text, keeps it in the history and hands the same bytes to
- * every connected client.
+ * bus's Unix sockets for `cli.ts api`), turns each event into SSE text once
+ * (msgpack straight to JSON bytes, without building objects), keeps it in
+ * the history and hands the same bytes to every connected client.
  *
  * @module
  */

@@ -49,24 +49,25 @@ export function eventJson(tag: string, data: unknown): string {
 }
 
 /**
- * One event's SSE text: `tag:` and `data:` lines as salt-api, then `id:`
- * (last, so that Salt's `awk` recipes, which read the tag from a record's
- * first line, keep working), then a blank line. A CR or LF inside the tag
- * is written escaped (`\r`, `\n`) so it cannot break the stream.
+ * The SSE text of an event the API makes itself (no `id:` line: it is not
+ * in the history): `tag:` and `data:` lines as salt-api, then a blank line.
+ * Bus events get the same lines plus `id:` from the hub, which writes them
+ * as bytes.
  *
  * @example
  * ```ts
  * import { sseEvent } from "./sse.ts";
- * sseEvent("salt/auth", '{"data": {}, "tag": "salt/auth"}', 7);
- * // 'tag: salt/auth\ndata: {"data": {}, "tag": "salt/auth"}\nid: 7\n\n'
+ * sseEvent("saltbus/api/missed", '{"data": {}, "tag": "saltbus/api/missed"}');
+ * // 'tag: saltbus/api/missed\ndata: {"data": {}, "tag": "saltbus/api/missed"}\n\n'
  * ```
  */
-export function sseEvent(tag: string, json: string, id?: number): string {
-  return `tag: ${sseTagLine(tag)}\ndata: ${json}\n${id === undefined ? "" : `id: ${id}\n`}\n`;
+export function sseEvent(tag: string, json: string): string {
+  return `tag: ${sseTagLine(tag)}\ndata: ${json}\n\n`;
 }
 
 /**
- * A tag as written on its `tag:` line: CR and LF escaped (`\r`, `\n`).
+ * A tag as written on its `tag:` line: CR and LF escaped (`\r`, `\n`) so
+ * that they cannot break the stream.
  *
  * @example
  * ```ts
@@ -78,7 +79,7 @@ export function sseTagLine(tag: string): string {
   return /[\r\n]/.test(tag) ? tag.replace(/\r/g, "\\r").replace(/\n/g, "\\n") : tag;
 }
 
-/** An event made by the API itself (no id: it is not in the history). */
+/** An event made by the API itself, as bytes. */
 function noticeBytes(tag: string, data: Record<string, unknown>): Uint8Array {
   return encoder.encode(sseEvent(tag, eventJson(tag, { ...data, _stamp: saltStamp() })));
 }

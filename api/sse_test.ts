@@ -12,8 +12,7 @@ Deno.test("eventJson writes salt-api's JSON: data before tag, Python separators"
   );
 });
 
-Deno.test("sseEvent: tag, data, then id; a newline in a tag cannot break the stream", () => {
-  assert.equal(sseEvent("a", "{}", 3), "tag: a\ndata: {}\nid: 3\n\n");
+Deno.test("sseEvent: tag and data lines; a newline in a tag cannot break the stream", () => {
   assert.equal(sseEvent("a", "{}"), "tag: a\ndata: {}\n\n");
   assert.equal(sseEvent("a\nb\rc", "{}"), "tag: a\\nb\\rc\ndata: {}\n\n");
 });
