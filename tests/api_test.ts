@@ -74,6 +74,64 @@ Deno.test("curl -N /events gets salt-api's exact bytes, with an id line per even
   }
 });
 
+Deno.test("Salt's documented consumers work unchanged: curl | awk by tag, and a Python line reader", async () => {
+  await using t = await startTestBus();
+  const api = await startTestApi(t);
+  try {
+    const token = await login(api);
+    await syncHub(t, api);
+    const url = `${api.url}events?token=${token}`;
+    // rest_cherrypy's docstring recipe: records split on blank lines, the tag on the first line.
+    const awk = new Deno.Command("sh", {
+      args: [
+        "-c",
+        `curl -NsS '${url}' | awk 'BEGIN { RS=""; FS="\\n" } $1 ~ /^tag: salt\\/job\\/[0-9]+\\/new$/ { print $0 }'`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const python = new Deno.Command("python3", {
+      args: [
+        "-c",
+        `import json, sys, urllib.request
+for line in urllib.request.urlopen(sys.argv[1]):
+    line = line.decode("utf-8")
+    if line.startswith("data: "):
+        event = json.loads(line[6:])
+        print(event["tag"], event["data"]["n"], flush=True)`,
+        url,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const out = collect(python.stdout);
+    const err = collect(python.stderr);
+    await until("both consumers to connect", () => api.hub.clients === 2);
+    // As with salt-api, the first record also holds the `retry: 400` line, so
+    // the awk recipe cannot match the first event: let it be another one.
+    await fireRaw(t, "salt/auth", { n: 0, _stamp: STAMP });
+    await fireRaw(t, "salt/job/20240501/new", { n: 1, _stamp: STAMP });
+    await fireRaw(t, "salt/job/20240501/ret/web1", { n: 2, _stamp: STAMP });
+    await fireRaw(t, "salt/job/20240502/new", { n: 3, _stamp: STAMP });
+    await out.waitFor("salt/job/20240502/new 3\n");
+    await api.close(); // ends the streams: curl, awk and Python finish
+    const awkOut = new TextDecoder().decode((await awk.output()).stdout);
+    await python.status;
+    await err.done;
+    assert.equal(
+      out.text,
+      "salt/auth 0\nsalt/job/20240501/new 1\nsalt/job/20240501/ret/web1 2\nsalt/job/20240502/new 3\n",
+    );
+    assert.equal(
+      awkOut,
+      `tag: salt/job/20240501/new\ndata: {"data": {"n": 1, "_stamp": "${STAMP}"}, "tag": "salt/job/20240501/new"}\nid: 3\n` +
+        `tag: salt/job/20240502/new\ndata: {"data": {"n": 3, "_stamp": "${STAMP}"}, "tag": "salt/job/20240502/new"}\nid: 5\n`,
+    );
+  } finally {
+    await api.close();
+  }
+});
+
 Deno.test("/events answers 401 with JSON for a missing, malformed, unknown, expired or logged-out token", async () => {
   await using t = await startTestBus();
   await using api = await startTestApi(t, { token_expire: 0.5 });
@@ -449,7 +507,7 @@ Deno.test("webhook_disable_auth accepts hooks without a token; forms are parsed 
   assert.deepEqual(data?.post, { a: ["1", "2"], b: "x" });
 });
 
-Deno.test("TLS: a self-signed certificate made in the test, curl -k logs in and streams", async () => {
+Deno.test("TLS: a self-signed certificate made in the test, curl -k logs in and streams; disable_ssl", async () => {
   await using t = await startTestBus();
   const dir = await Deno.makeTempDir({ prefix: "saltbus-tls-" });
   try {
@@ -504,6 +562,14 @@ Deno.test("TLS: a self-signed certificate made in the test, curl -k logs in and 
       c.stdout.text,
       "retry: 400\n" + EVENT_BYTES("salt/auth", `{"a": 1, "_stamp": "${STAMP}"}`, 2),
     );
+    // disable_ssl: plain HTTP although a certificate is configured.
+    await using plain = await startTestApi(t, {
+      api: { port: 0, ssl_crt: `${dir}/cert.pem`, ssl_key: `${dir}/key.pem`, disable_ssl: true },
+    });
+    assert.match(plain.url, /^http:/);
+    const res = await fetch(`${plain.url}events`);
+    assert.equal(res.status, 401);
+    await res.body?.cancel();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
