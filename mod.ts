@@ -156,7 +156,7 @@ export {
   type OutputterName,
   OUTPUTTERS,
 } from "./output/outputter.ts";
-export { ApiServer, startApi, type StartApiOptions } from "./api/server.ts";
+export { ApiServer, ApiStartError, startApi, type StartApiOptions } from "./api/server.ts";
 export {
   type ApiSettings,
   type ApiUser,

@@ -103,6 +103,7 @@ const OUT_CAPACITY = 128 * 1024;
  *   historySize: 100, historyBytes: 1 << 20, maxFrameSize: 1 << 24, log: silentLogger,
  * });
  * hub.attach({ deliver: (batch) => console.log(batch.events.map((e) => e.tag)) });
+ * hub.start();
  * await hub.close();
  * ```
  */
@@ -114,7 +115,7 @@ export class EventHub {
   readonly #clients = new Set<HubClient>();
   #channel: ByteChannel | null = null;
   #closed = false;
-  #running: Promise<void>;
+  #running: Promise<void> | null = null;
   #connected = Promise.withResolvers<void>();
   #batch: LiveEvent[] = [];
   #offsets: number[] = [];
@@ -122,12 +123,16 @@ export class EventHub {
   #lastId = 0;
   #wake: (() => void) | null = null;
 
-  /** Starts reading `connector`'s pub side. */
+  /** Creates a hub for `connector`'s bus; {@linkcode start} starts reading it. */
   constructor(connector: Connector, options: EventHubOptions) {
     this.#connector = connector;
     this.#options = options;
     this.history = new History(options.historySize, options.historyBytes);
-    this.#running = this.#run();
+  }
+
+  /** Starts reading the bus (once), reconnecting until closed. */
+  start(): void {
+    this.#running ??= this.#run();
   }
 
   /** Resolves once connected to the bus the first time. */

@@ -42,6 +42,7 @@ Deno.test("EventHub turns frames into SSE bytes once, with ids, for every client
   });
   const batches: EventBatch[] = [];
   hub.attach({ deliver: (batch) => batches.push(batch) });
+  hub.start();
   await hub.connected();
   while (hub.history.lastId < 4) await new Promise((r) => setTimeout(r, 1));
   await hub.close();

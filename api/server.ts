@@ -5,6 +5,7 @@
  * @module
  */
 import { type BusConfig, configSocketPaths } from "../bus/config.ts";
+import { SaltbusError } from "../bus/errors.ts";
 import { EventClient } from "../bus/event_client.ts";
 import { createLogger, type Logger } from "../bus/log.ts";
 import { getMatcher, MATCH_TYPES, type MatchType, validatePattern } from "../bus/tag_match.ts";
@@ -19,6 +20,25 @@ import { SSE_HEADERS, SseStream, type TagFilter } from "./sse.ts";
 import { VIEWER_HTML } from "./viewer.ts";
 import { hookData, hookTag, WebhookError } from "./webhook.ts";
 import { EventSocket, type WebSocketDialect } from "./websocket.ts";
+
+/**
+ * The API cannot start: its address is taken, or its certificate or key
+ * cannot be read.
+ *
+ * @example
+ * ```ts
+ * import { ApiStartError } from "./server.ts";
+ * const err = new ApiStartError("the API cannot listen on 127.0.0.1:8000: address in use");
+ * console.log(err.name); // "ApiStartError"
+ * ```
+ */
+export class ApiStartError extends SaltbusError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ApiStartError";
+  }
+}
 
 /** Options of {@linkcode startApi}. */
 export interface StartApiOptions {
@@ -98,17 +118,41 @@ export class ApiServer implements AsyncDisposable {
     });
   }
 
-  /** @internal Loads tokens and starts listening. */
+  /**
+   * @internal Loads tokens and starts listening.
+   * @throws {ApiStartError} when a certificate cannot be read or the address is taken.
+   */
   async listen(): Promise<void> {
     await this.tokens.load();
     const { host, port, sslCrt, sslKey } = this.settings;
+    const read = async (option: string, file: string) => {
+      try {
+        return await Deno.readTextFile(file);
+      } catch (err) {
+        throw new ApiStartError(`cannot read ${option} ${file}: ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
+    };
     const tls = this.#secure
-      ? { cert: await Deno.readTextFile(sslCrt!), key: await Deno.readTextFile(sslKey ?? sslCrt!) }
+      ? {
+        cert: await read("api.ssl_crt", sslCrt!),
+        key: await read(sslKey ? "api.ssl_key" : "api.ssl_crt", sslKey ?? sslCrt!),
+      }
       : {};
-    this.#server = Deno.serve(
-      { hostname: host, port, ...tls, onListen: () => {} },
-      (req, info) => this.#handle(req, info),
-    );
+    try {
+      this.#server = Deno.serve(
+        { hostname: host, port, ...tls, onListen: () => {} },
+        (req, info) => this.#handle(req, info),
+      );
+    } catch (err) {
+      throw new ApiStartError(
+        `the API cannot listen on ${host}:${port}: ${(err as Error).message}; ` +
+          `set api.port or api.host (or stop what listens there)`,
+        { cause: err },
+      );
+    }
+    this.hub.start();
     this.#log.info(`API listening on ${this.url}`);
   }
 
@@ -339,6 +383,7 @@ async function readForm(req: Request): Promise<Record<string, unknown> | null> {
  * sockets (retrying until the bus is there).
  *
  * @throws {ConfigError} for a bad API option.
+ * @throws {ApiStartError} when the address is taken or a certificate cannot be read.
  * @example
  * ```ts
  * import { startApi } from "./server.ts";

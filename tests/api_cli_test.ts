@@ -199,6 +199,18 @@ Deno.test("cli.ts api hash-password prints a PBKDF2 hash that verifies; bad api 
       /external_auth\.saltbus\.alice\.password in .*: expected a hash printed by 'cli.ts api hash-password/,
     );
     assert.ok(!plain.stderr.includes("plain"), "the configured password is not echoed");
+    // The port is taken: one line, exit 1, no stack trace.
+    using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    await Deno.writeTextFile(file, `sock_dir: ${dir}/m\napi:\n  port: ${taken.addr.port}\n`);
+    const busy = await runCli(["api", "--config", file]);
+    assert.equal(busy.code, 1);
+    assert.match(
+      busy.stderr,
+      new RegExp(
+        `^saltbus: the API cannot listen on 127\\.0\\.0\\.1:${taken.addr.port}: .*set api\\.port`,
+      ),
+    );
+    assert.equal(busy.stderr.split("\n").length, 2, busy.stderr);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
