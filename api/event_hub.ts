@@ -49,14 +49,22 @@ export class LiveEvent implements HistoryEntry {
     private readonly dataEnd: number,
   ) {}
 
-  /** `{"data": …, "tag": …}` as salt-api writes it (Python's separators). */
+  #json: string | undefined;
+  #data: unknown;
+  #decoded = false;
+
+  /** `{"data": …, "tag": …}` as salt-api writes it (Python's separators); made once. */
   get json(): string {
-    return decoder.decode(this.sse.subarray(this.jsonStart, this.jsonEnd));
+    return this.#json ??= decoder.decode(this.sse.subarray(this.jsonStart, this.jsonEnd));
   }
 
-  /** The decoded data. */
+  /** The decoded data; decoded once, on first use. */
   get data(): unknown {
-    return unpackData(this.frame.subarray(this.dataStart, this.dataEnd));
+    if (!this.#decoded) {
+      this.#data = unpackData(this.frame.subarray(this.dataStart, this.dataEnd));
+      this.#decoded = true;
+    }
+    return this.#data;
   }
 }
 
