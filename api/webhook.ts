@@ -28,7 +28,14 @@ const SECRET_HEADERS = new Set(["x-auth-token", "cookie", "authorization"]);
  * ```
  */
 export function hookTag(pathname: string): string {
-  const segments = pathname.split("/").filter((s) => s !== "").slice(1).map(decodeURIComponent);
+  const decode = (segment: string) => {
+    try {
+      return decodeURIComponent(segment);
+    } catch {
+      return segment; // a malformed %-escape stays as it came
+    }
+  };
+  const segments = pathname.split("/").filter((s) => s !== "").slice(1).map(decode);
   return ["salt", "netapi", "hook", ...segments].join("/");
 }
 

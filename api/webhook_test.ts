@@ -6,6 +6,7 @@ Deno.test("hookTag joins the path under salt/netapi/hook", () => {
   assert.equal(hookTag("/hook/"), "salt/netapi/hook");
   assert.equal(hookTag("/hook/github/push"), "salt/netapi/hook/github/push");
   assert.equal(hookTag("/hook/a%20b"), "salt/netapi/hook/a b");
+  assert.equal(hookTag("/hook/100%"), "salt/netapi/hook/100%");
 });
 
 Deno.test("hookData: body as text, JSON or form parsed into post, Title-Case headers without credentials", async () => {
