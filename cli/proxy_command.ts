@@ -12,7 +12,8 @@ import { UsageError } from "../bus/errors.ts";
 import { createLogger } from "../bus/log.ts";
 import { TargetError, type TargetType } from "../jobs/target.ts";
 import { formatOutput, isOutputterName, OUTPUTTERS } from "../output/outputter.ts";
-import { runProxy } from "../proxy/run_proxy.ts";
+import type { ProxySummary } from "../proxy/proxy_events.ts";
+import { type ProxyRun, runProxy } from "../proxy/run_proxy.ts";
 import { EXIT, type Values } from "./exit_codes.ts";
 import { ProgressLine } from "./progress_line.ts";
 import { parseSaltArgs } from "./salt_args.ts";
@@ -103,7 +104,7 @@ export async function runProxyCommand(
   const log = createLogger(config.log_level);
 
   let progress: ProgressLine | undefined;
-  let run;
+  let run: ProxyRun;
   try {
     run = await runProxy({
       tgt,
@@ -141,12 +142,7 @@ export async function runProxyCommand(
 }
 
 /** salt-sproxy's `--summary` block. */
-function summaryText(s: {
-  matched_minions: string[];
-  timeout_minions: string[];
-  unreachable_devices: string[];
-  failed_minions: string[];
-}): string {
+function summaryText(s: ProxySummary): string {
   const line = "-------------------------------------------";
   const returned = s.matched_minions.length - s.timeout_minions.length -
     s.unreachable_devices.length;
