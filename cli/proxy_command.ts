@@ -10,8 +10,9 @@ import { dirname, join } from "node:path";
 import type { BusConfig } from "../bus/config.ts";
 import { UsageError } from "../bus/errors.ts";
 import { createLogger } from "../bus/log.ts";
-import { TargetError, type TargetType } from "../jobs/target.ts";
-import { formatOutput, isOutputterName, OUTPUTTERS } from "../output/outputter.ts";
+import { TargetError } from "../jobs/target.ts";
+import { formatOutput } from "../output/outputter.ts";
+import { outFrom, TARGET_OPTIONS, targetFrom } from "./shared_options.ts";
 import type { ProxySummary } from "../proxy/proxy_events.ts";
 import { type ProxyRun, runProxy } from "../proxy/run_proxy.ts";
 import { EXIT, type Values } from "./exit_codes.ts";
@@ -29,10 +30,7 @@ import { parseSaltArgs } from "./salt_args.ts";
  * ```
  */
 export const PROXY_OPTIONS = {
-  list: { type: "boolean", short: "L" },
-  pcre: { type: "boolean", short: "E" },
-  grain: { type: "boolean", short: "G" },
-  compound: { type: "boolean", short: "C" },
+  ...TARGET_OPTIONS,
   roster: { type: "string", short: "r" },
   "proxy-dir": { type: "string", multiple: true },
   events: { type: "boolean" },
@@ -87,16 +85,8 @@ export async function runProxyCommand(
   if (target === undefined || fun === undefined) {
     throw new UsageError("proxy needs a target and a function: cli.ts proxy '<target>' test.ping");
   }
-  const types = (["list", "pcre", "grain", "compound"] as const).filter((t) => values[t]);
-  if (types.length > 1) {
-    throw new UsageError(`choose one target type, not ${types.map((t) => `--${t}`).join(" and ")}`);
-  }
-  const tgtType: TargetType = types[0] ?? "glob";
-  const tgt = tgtType === "list" ? target.split(",").filter((s) => s !== "") : target;
-  const out = (values.out as string | undefined) ?? "nested";
-  if (!isOutputterName(out)) {
-    throw new UsageError(`--out must be one of ${OUTPUTTERS.join(", ")}, not '${out}'`);
-  }
+  const { tgt, tgtType } = targetFrom(values, target);
+  const out = outFrom(values);
   const timeout = positiveNumber(values, "timeout", false) ?? 30;
   const batchSize = positiveNumber(values, "batch-size", true);
   const proxyDirs = (values as Record<string, unknown>)["proxy-dir"] as string[] | undefined;
