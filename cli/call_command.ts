@@ -17,7 +17,8 @@ import { masterLinkPathFor } from "../link/master_address.ts";
 import { requestMaster } from "../link/master_link.ts";
 import { ArgumentError, CommandNotFoundError } from "../modules/errors.ts";
 import { loadModules } from "../modules/loader.ts";
-import { formatOutput, isOutputterName, OUTPUTTERS } from "../output/outputter.ts";
+import { formatOutput } from "../output/outputter.ts";
+import { outFrom, printOutput } from "./shared_options.ts";
 import { returnLoad } from "../jobs/return_load.ts";
 import { EXIT, type Values } from "./exit_codes.ts";
 import { parseSaltArgs } from "./salt_args.ts";
@@ -44,10 +45,7 @@ export async function runCall(
       "call needs a function, e.g. 'call test.ping' or 'call sys.list_functions'",
     );
   }
-  const out = (values.out as string | undefined) ?? "nested";
-  if (!isOutputterName(out)) {
-    throw new UsageError(`--out must be one of ${OUTPUTTERS.join(", ")}, not '${out}'`);
-  }
+  const out = outFrom(values);
   const { args, kwargs } = parseSaltArgs(rest);
   const local = values.local === true || config.local === true;
   const opts: Record<string, unknown> = { ...config, __cli: "salt-call" };
@@ -84,8 +82,7 @@ export async function runCall(
       : `Error running '${fun}': ${message}`;
     retcode = 1;
   }
-  const text = formatOutput({ local: result }, out);
-  if (text !== "") console.log(text.replace(/\n$/, ""));
+  printOutput(formatOutput({ local: result }, out));
   if (!local) {
     const load = returnLoad({
       id: String(config.id ?? ""),

@@ -8,19 +8,16 @@
 import { parseArgs } from "node:util";
 import type { BusConfig } from "../bus/config.ts";
 import { UsageError } from "../bus/errors.ts";
-import type { TargetType } from "../jobs/target.ts";
 import { MasterRequestError } from "../link/master_link.ts";
 import { LocalClient } from "../jobs/local_client.ts";
-import { formatOutput, isOutputterName, OUTPUTTERS } from "../output/outputter.ts";
+import { formatOutput } from "../output/outputter.ts";
+import { outFrom, printOutput, TARGET_OPTIONS, targetFrom } from "./shared_options.ts";
 import { EXIT, type Values } from "./exit_codes.ts";
 import { parseSaltArgs } from "./salt_args.ts";
 
 /** Options of the job command (besides the common ones). */
 export const JOB_OPTIONS = {
-  list: { type: "boolean", short: "L" },
-  pcre: { type: "boolean", short: "E" },
-  grain: { type: "boolean", short: "G" },
-  compound: { type: "boolean", short: "C" },
+  ...TARGET_OPTIONS,
   timeout: { type: "string", short: "t" },
   out: { type: "string" },
 } as const;
@@ -45,20 +42,12 @@ export async function runJobCommand(
   if (target === undefined || fun === undefined) {
     throw new UsageError("a job needs a target and a function: cli.ts '<target>' test.ping");
   }
-  const types = (["list", "pcre", "grain", "compound"] as const).filter((t) => values[t]);
-  if (types.length > 1) {
-    throw new UsageError(`choose one target type, not ${types.map((t) => `--${t}`).join(" and ")}`);
-  }
-  const tgtType: TargetType = types[0] ?? "glob";
-  const tgt = tgtType === "list" ? target.split(",").filter((s) => s !== "") : target;
+  const { tgt, tgtType } = targetFrom(values, target);
   const timeout = values.timeout === undefined ? 5 : Number(values.timeout);
   if (!(timeout > 0)) {
     throw new UsageError(`--timeout must be seconds > 0, not '${values.timeout}'`);
   }
-  const out = (values.out as string | undefined) ?? "nested";
-  if (!isOutputterName(out)) {
-    throw new UsageError(`--out must be one of ${OUTPUTTERS.join(", ")}, not '${out}'`);
-  }
+  const out = outFrom(values);
   const { args, kwargs } = parseSaltArgs(rest);
   await using client = new LocalClient({ opts: config });
   let failed = false;
@@ -69,8 +58,7 @@ export async function runJobCommand(
     ) {
       answered++;
       if (!ret.success) failed = true;
-      const text = formatOutput({ [ret.id]: ret.return }, out);
-      if (text !== "") console.log(text.replace(/\n$/, ""));
+      printOutput(formatOutput({ [ret.id]: ret.return }, out));
     }
   } catch (err) {
     if (err instanceof MasterRequestError) {

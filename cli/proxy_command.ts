@@ -10,9 +10,11 @@ import { dirname, join } from "node:path";
 import type { BusConfig } from "../bus/config.ts";
 import { UsageError } from "../bus/errors.ts";
 import { createLogger } from "../bus/log.ts";
-import { TargetError, type TargetType } from "../jobs/target.ts";
-import { formatOutput, isOutputterName, OUTPUTTERS } from "../output/outputter.ts";
-import { runProxy } from "../proxy/run_proxy.ts";
+import { TargetError } from "../jobs/target.ts";
+import { formatOutput } from "../output/outputter.ts";
+import { outFrom, TARGET_OPTIONS, targetFrom } from "./shared_options.ts";
+import type { ProxySummary } from "../proxy/proxy_events.ts";
+import { type ProxyRun, runProxy } from "../proxy/run_proxy.ts";
 import { EXIT, type Values } from "./exit_codes.ts";
 import { ProgressLine } from "./progress_line.ts";
 import { parseSaltArgs } from "./salt_args.ts";
@@ -28,10 +30,7 @@ import { parseSaltArgs } from "./salt_args.ts";
  * ```
  */
 export const PROXY_OPTIONS = {
-  list: { type: "boolean", short: "L" },
-  pcre: { type: "boolean", short: "E" },
-  grain: { type: "boolean", short: "G" },
-  compound: { type: "boolean", short: "C" },
+  ...TARGET_OPTIONS,
   roster: { type: "string", short: "r" },
   "proxy-dir": { type: "string", multiple: true },
   events: { type: "boolean" },
@@ -86,16 +85,8 @@ export async function runProxyCommand(
   if (target === undefined || fun === undefined) {
     throw new UsageError("proxy needs a target and a function: cli.ts proxy '<target>' test.ping");
   }
-  const types = (["list", "pcre", "grain", "compound"] as const).filter((t) => values[t]);
-  if (types.length > 1) {
-    throw new UsageError(`choose one target type, not ${types.map((t) => `--${t}`).join(" and ")}`);
-  }
-  const tgtType: TargetType = types[0] ?? "glob";
-  const tgt = tgtType === "list" ? target.split(",").filter((s) => s !== "") : target;
-  const out = (values.out as string | undefined) ?? "nested";
-  if (!isOutputterName(out)) {
-    throw new UsageError(`--out must be one of ${OUTPUTTERS.join(", ")}, not '${out}'`);
-  }
+  const { tgt, tgtType } = targetFrom(values, target);
+  const out = outFrom(values);
   const timeout = positiveNumber(values, "timeout", false) ?? 30;
   const batchSize = positiveNumber(values, "batch-size", true);
   const proxyDirs = (values as Record<string, unknown>)["proxy-dir"] as string[] | undefined;
@@ -103,7 +94,7 @@ export async function runProxyCommand(
   const log = createLogger(config.log_level);
 
   let progress: ProgressLine | undefined;
-  let run;
+  let run: ProxyRun;
   try {
     run = await runProxy({
       tgt,
@@ -141,12 +132,7 @@ export async function runProxyCommand(
 }
 
 /** salt-sproxy's `--summary` block. */
-function summaryText(s: {
-  matched_minions: string[];
-  timeout_minions: string[];
-  unreachable_devices: string[];
-  failed_minions: string[];
-}): string {
+function summaryText(s: ProxySummary): string {
   const line = "-------------------------------------------";
   const returned = s.matched_minions.length - s.timeout_minions.length -
     s.unreachable_devices.length;

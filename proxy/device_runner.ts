@@ -160,7 +160,10 @@ export class DeviceRunner {
     });
     try {
       // A device that never answers is abandoned here; its Worker ends with the run.
-      return await Promise.race([this.#device(id, options), timeout]);
+      const device = this.#device(id, options).catch((err) =>
+        result(id, `The minion function caused an exception: ${errorText(err)}`, "failed")
+      );
+      return await Promise.race([device, timeout]);
     } finally {
       clearTimeout(timer);
     }

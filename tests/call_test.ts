@@ -281,3 +281,48 @@ Deno.test("call --local runs without a master: test.ping, test.arg, grains.get",
   const id = await runCli(["call", "grains.get", "id", "--local", "--id", "m1"]);
   assert.equal(id.stdout, "local:\n    m1\n");
 });
+
+Deno.test("call --local event.send, and master_type: disable, fire on the minion bus instead", async () => {
+  await using site = await makeSite();
+  await site.minion("minion1");
+  await using minion = getEvent("minion", { sockDir: site.minionDir, opts: { id: "minion1" } });
+  assert.ok(await minion.connected());
+  const local = await runCli([
+    "call",
+    "event.send",
+    "myco/local",
+    "{a: 1}",
+    "--local",
+    ...site.minionFlags("minion1"),
+  ]);
+  assert.equal(local.code, 0, local.stderr);
+  const first = await nextEvent(minion, "myco/local");
+  assert.equal(first.data.a, 1);
+  assert.equal(first.data.__pub_tgt, "salt-call");
+  const config = `${site.workDir}/disable.yaml`;
+  await Deno.writeTextFile(config, "master_type: disable\n");
+  const disabled = await runCli([
+    "call",
+    "event.send",
+    "myco/disabled",
+    "--config",
+    config,
+    ...site.minionFlags("minion1"),
+  ]);
+  assert.equal(disabled.code, 0, disabled.stderr);
+  assert.equal((await nextEvent(minion, "myco/disabled")).data.__pub_fun, "event.send");
+  // fire_master in local mode refuses, as Salt.
+  const refused = await runCli([
+    "call",
+    "event.fire_master",
+    "{a: 1}",
+    "myco/nope",
+    "--local",
+    ...site.minionFlags("minion1"),
+  ]);
+  assert.equal(refused.code, 1);
+  assert.match(
+    refused.stderr,
+    /Local mode detected\. Event with tag myco\/nope will NOT be sent\./,
+  );
+});

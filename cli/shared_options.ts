@@ -1,0 +1,81 @@
+/**
+ * Options that several commands share: Salt's target types (`-L`, `-E`,
+ * `-G`, `-C`) for `<target> <fun>` and `proxy`, and `--out`.
+ *
+ * @module
+ */
+import { UsageError } from "../bus/errors.ts";
+import type { TargetType } from "../jobs/target.ts";
+import { isOutputterName, type OutputterName, OUTPUTTERS } from "../output/outputter.ts";
+import type { Values } from "./exit_codes.ts";
+
+/**
+ * The target-type flags, for `parseArgs`.
+ *
+ * @example
+ * ```ts
+ * import { parseArgs } from "node:util";
+ * import { TARGET_OPTIONS } from "./shared_options.ts";
+ * parseArgs({ args: ["-G", "os:Debian"], options: TARGET_OPTIONS, allowPositionals: true });
+ * ```
+ */
+export const TARGET_OPTIONS = {
+  list: { type: "boolean", short: "L" },
+  pcre: { type: "boolean", short: "E" },
+  grain: { type: "boolean", short: "G" },
+  compound: { type: "boolean", short: "C" },
+} as const;
+
+/**
+ * The target and its type from the flags: a list target is split on commas.
+ *
+ * @throws {UsageError} when more than one target type is given.
+ * @example
+ * ```ts
+ * import { targetFrom } from "./shared_options.ts";
+ * targetFrom({ list: true }, "web1,db1"); // { tgt: ["web1", "db1"], tgtType: "list" }
+ * ```
+ */
+export function targetFrom(
+  values: Values,
+  target: string,
+): { tgt: string | string[]; tgtType: TargetType } {
+  const types = (Object.keys(TARGET_OPTIONS) as (keyof typeof TARGET_OPTIONS)[])
+    .filter((t) => values[t]);
+  if (types.length > 1) {
+    throw new UsageError(`choose one target type, not ${types.map((t) => `--${t}`).join(" and ")}`);
+  }
+  const tgtType: TargetType = types[0] ?? "glob";
+  return { tgt: tgtType === "list" ? target.split(",").filter((s) => s !== "") : target, tgtType };
+}
+
+/**
+ * The `--out` outputter (default `nested`).
+ *
+ * @throws {UsageError} for an unknown outputter.
+ * @example
+ * ```ts
+ * import { outFrom } from "./shared_options.ts";
+ * outFrom({ out: "json" }); // "json"
+ * ```
+ */
+export function outFrom(values: Values): OutputterName {
+  const out = (values.out as string | undefined) ?? "nested";
+  if (!isOutputterName(out)) {
+    throw new UsageError(`--out must be one of ${OUTPUTTERS.join(", ")}, not '${out}'`);
+  }
+  return out;
+}
+
+/**
+ * Prints formatted output without doubling its final newline.
+ *
+ * @example
+ * ```ts
+ * import { printOutput } from "./shared_options.ts";
+ * printOutput("local:\n    True\n");
+ * ```
+ */
+export function printOutput(text: string): void {
+  if (text !== "") console.log(text.replace(/\n$/, ""));
+}
