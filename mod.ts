@@ -130,6 +130,7 @@ export {
 export { MASTER_LINK_SOCKET, masterLinkPath } from "./link/link_paths.ts";
 export { RESERVED_TAG_PREFIXES, reservedTagReason } from "./link/reserved_tags.ts";
 export { MasterHandle, startMaster, type StartMasterOptions } from "./master/start_master.ts";
+export { PresenceReporter } from "./master/presence.ts";
 export { MinionHandle, startMinion, type StartMinionOptions } from "./minion/minion_daemon.ts";
 export { Loader, type LoaderOptions, loadModules, type ModuleLoadError } from "./modules/loader.ts";
 export type { DeviceResult, DeviceStatus } from "./proxy/device_runner.ts";

@@ -125,6 +125,13 @@ export function resolveConfig(
       bad(option, "a positive integer");
     }
   }
+  if (config.presence_events !== undefined && typeof config.presence_events !== "boolean") {
+    bad("presence_events", "true or false");
+  }
+  const loop = config.loop_interval;
+  if (loop !== undefined && !(typeof loop === "number" && loop > 0)) {
+    bad("loop_interval", "seconds > 0");
+  }
   for (const option of ["master", "master_sock_dir"]) {
     const value = config[option];
     if (value !== undefined && (typeof value !== "string" || value === "")) bad(option, "a string");

@@ -51,6 +51,8 @@ export interface MinionLinkServerOptions {
   log: Logger;
   /** Largest message accepted, in bytes (default 16 MiB). */
   maxFrameSize?: number;
+  /** Called when a minion connects (`true`) or its connection ends (`false`). */
+  onPresence?: (id: string, connected: boolean) => void;
 }
 
 /** Refusal of a minion's request; the message goes back to the minion. */
@@ -87,6 +89,7 @@ export class MinionLinkServer implements AsyncDisposable {
   readonly #events: EventClient;
   readonly #log: Logger;
   readonly #maxFrameSize: number | undefined;
+  readonly #onPresence: ((id: string, connected: boolean) => void) | undefined;
   readonly #handlers = new Map<string, LinkHandler>();
   readonly #connections = new Set<LinkConnection>();
   readonly #minions = new Map<string, Peer>();
@@ -101,6 +104,7 @@ export class MinionLinkServer implements AsyncDisposable {
     this.#events = options.events;
     this.#log = options.log;
     this.#maxFrameSize = options.maxFrameSize;
+    this.#onPresence = options.onPresence;
     this.handle("_minion_event", (message, peer) => this.#minionEvent(message, peer));
     this.handle("_return", (message, peer) => this.#return(message, peer));
     this.#accepting = this.#accept();
@@ -229,6 +233,7 @@ export class MinionLinkServer implements AsyncDisposable {
       if (peer?.role === "minion" && this.#minions.get(peer.id) === peer) {
         this.#minions.delete(peer.id);
         this.#log.info(`minion ${peer.id} disconnected`);
+        this.#onPresence?.(peer.id, false);
       }
     }
   }
@@ -249,6 +254,7 @@ export class MinionLinkServer implements AsyncDisposable {
       this.#minions.set(id, peer);
       this.#known.set(id, peer.grains);
       this.#log.info(`minion ${id} connected (pid ${peer.pid ?? "?"})`);
+      if (!earlier) this.#onPresence?.(id, true);
     }
     connection.send("_welcome", { id });
     return peer;

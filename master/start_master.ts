@@ -12,6 +12,7 @@ import { createLogger, type Logger } from "../bus/log.ts";
 import { MinionLinkServer } from "../link/link_server.ts";
 import { type BusHandle, startBus } from "../workers/start_bus.ts";
 import { serveJobs } from "./job_publisher.ts";
+import { PresenceReporter } from "./presence.ts";
 
 /** Options of {@linkcode startMaster}. */
 export interface StartMasterOptions {
@@ -37,6 +38,7 @@ export interface StartMasterOptions {
 export class MasterHandle implements AsyncDisposable {
   #closed: Promise<void> | null = null;
   readonly #ownsBus: boolean;
+  readonly #presence: PresenceReporter | null;
 
   /** @internal Use {@linkcode startMaster}. */
   constructor(
@@ -46,8 +48,10 @@ export class MasterHandle implements AsyncDisposable {
     readonly minions: MinionLinkServer,
     /** The in-process client the master fires with. */
     readonly events: EventClient,
+    presence: PresenceReporter | null,
     ownsBus: boolean,
   ) {
+    this.#presence = presence;
     this.#ownsBus = ownsBus;
   }
 
@@ -55,6 +59,7 @@ export class MasterHandle implements AsyncDisposable {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       await this.minions.close();
+      await this.#presence?.close();
       await this.events.close();
       if (this.#ownsBus) await this.bus.close();
     })();
@@ -85,16 +90,26 @@ export async function startMaster(options: StartMasterOptions): Promise<MasterHa
   const log = options.log ?? createLogger(config.log_level);
   const bus = options.bus ?? await startBus({ node: "master", config, log });
   const events = bus.getEvent({ listen: false });
+  let presence: PresenceReporter | null = null;
   try {
     const minions = await MinionLinkServer.listen({
       sockDir: config.sock_dir,
       events,
       log,
       maxFrameSize: config.max_frame_size,
+      onPresence: (id, connected) => presence?.changed(id, connected),
     });
+    if (config.presence_events === true) {
+      presence = new PresenceReporter(
+        events,
+        () => minions.minions.map((m) => m.id),
+        (config.loop_interval as number | undefined) ?? 60,
+      );
+    }
     serveJobs(minions, events);
-    return new MasterHandle(bus, minions, events, options.bus === undefined);
+    return new MasterHandle(bus, minions, events, presence, options.bus === undefined);
   } catch (err) {
+    await presence?.close();
     await events.close();
     if (options.bus === undefined) await bus.close();
     throw err;

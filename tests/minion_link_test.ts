@@ -88,6 +88,16 @@ async function startPair(minionOptions: Record<string, unknown> = {}): Promise<P
   return pair;
 }
 
+/** Temp dirs removed on dispose; declare them first so they go last. */
+async function tempDirs(count: number) {
+  const dirs = await Promise.all(Array.from({ length: count }, () => Deno.makeTempDir()));
+  return Object.assign(dirs, {
+    async [Symbol.asyncDispose]() {
+      for (const dir of dirs) await Deno.remove(dir, { recursive: true });
+    },
+  });
+}
+
 async function nextEvent(listener: EventClient, tag = "", matchType?: "fnmatch") {
   // deno-lint-ignore no-explicit-any
   const event = await listener.getEvent<Record<string, any>>({
@@ -119,8 +129,8 @@ Deno.test("a fire_master event on the minion bus reaches the master bus as a _mi
 });
 
 Deno.test("a starting minion sends minion_start and salt/minion/<id>/start, and the master knows it", async () => {
-  const masterDir = await Deno.makeTempDir();
-  const minionDir = await Deno.makeTempDir();
+  await using dirs = await tempDirs(2);
+  const [masterDir, minionDir] = dirs;
   await using master = await startMaster({
     config: resolveConfig("master", { sock_dir: masterDir }),
     log: captureLog().log,
@@ -160,8 +170,6 @@ Deno.test("a starting minion sends minion_start and salt/minion/<id>/start, and 
   for (let i = 0; i < 100 && master.minions.minions.length > 0; i++) await sleep(10);
   assert.deepEqual(master.minions.minions, []);
   assert.deepEqual(master.minions.known, ["db1"]);
-  await Deno.remove(masterDir, { recursive: true });
-  await Deno.remove(minionDir, { recursive: true });
 });
 
 Deno.test("reserved tags from a minion are refused by the minion and by the master", async () => {
@@ -255,8 +263,8 @@ Deno.test("what overflows the queue while the master is away is counted and logg
 });
 
 Deno.test("a minion started before its master waits for it", async () => {
-  const masterDir = await Deno.makeTempDir();
-  const minionDir = await Deno.makeTempDir();
+  await using dirs = await tempDirs(2);
+  const [masterDir, minionDir] = dirs;
   const minion = await startMinion({
     config: resolveConfig("minion", {
       id: "early",
@@ -286,8 +294,6 @@ Deno.test("a minion started before its master waits for it", async () => {
     await bus.close();
   } finally {
     await minion.close();
-    await Deno.remove(masterDir, { recursive: true });
-    await Deno.remove(minionDir, { recursive: true });
   }
 });
 
@@ -332,4 +338,41 @@ Deno.test("a _return load becomes salt/job/<jid>/ret/<id>", async () => {
   assert.equal(event.tag, "salt/job/20240501123456789012/ret/web1");
   const { _stamp, ...rest } = event.data as Record<string, unknown>;
   assert.deepEqual(rest, load);
+});
+
+Deno.test("presence_events: salt/presence/change as minions come and go, salt/presence/present each loop_interval", async () => {
+  await using dirs = await tempDirs(2);
+  const [masterDir, minionDir] = dirs;
+  await using master = await startMaster({
+    config: resolveConfig("master", {
+      sock_dir: masterDir,
+      presence_events: true,
+      loop_interval: 0.2,
+    }),
+    log: captureLog().log,
+  });
+  await using listener = master.bus.getEvent();
+  await listener.connected();
+  const minion = await startMinion({
+    config: resolveConfig("minion", { id: "p1", sock_dir: minionDir, master_sock_dir: masterDir }),
+    log: captureLog().log,
+  });
+  try {
+    listener.subscribe("salt/presence/present");
+    const change = await nextEvent(listener, "salt/presence/change");
+    assert.deepEqual({ ...change.data, _stamp: undefined }, {
+      new: ["p1"],
+      lost: [],
+      _stamp: undefined,
+    });
+    let present = await nextEvent(listener, "salt/presence/present");
+    while (present.data.present.length === 0) {
+      present = await nextEvent(listener, "salt/presence/present");
+    }
+    assert.deepEqual(present.data.present, ["p1"]);
+  } finally {
+    await minion.close();
+  }
+  const lost = await nextEvent(listener, "salt/presence/change");
+  assert.deepEqual([lost.data.new, lost.data.lost], [[], ["p1"]]);
 });
