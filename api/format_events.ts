@@ -30,9 +30,9 @@ const isDict = (value: unknown): value is Dict =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
- * The aggregate of one WebSocket client. Salt's version also starts a
- * `grains.items` job when `salt/presence/present` shows new minions; saltbus
- * has no job runner, so it only records them.
+ * The aggregate of one WebSocket client. As Salt's, it asks for a
+ * `grains.items` job when `salt/presence/present` shows new minions (through
+ * `onNewMinions`); the returns of that job fill in their grains.
  *
  * @example
  * ```ts
@@ -49,6 +49,12 @@ export class SaltInfo {
   readonly jobs: Record<string, JobInfo> = {};
   /** Minions by id. */
   minions: Record<string, Dict> = {};
+  readonly #onNewMinions: ((ids: string[]) => void) | undefined;
+
+  /** `onNewMinions` is called with the ids a presence event shows for the first time. */
+  constructor(options: { onNewMinions?: (ids: string[]) => void } = {}) {
+    this.#onNewMinions = options.onNewMinions;
+  }
 
   /** Feeds one event; returns the messages to send (zero or more objects). */
   process(tag: string, data: unknown): Dict[] {
@@ -76,13 +82,15 @@ export class SaltInfo {
           changed = true;
         }
       }
+      const fresh: string[] = [];
       for (const id of present) {
         if (!(id in this.minions)) {
           this.minions[id] = {};
-          changed = true;
+          fresh.push(id);
         }
       }
-      if (changed) out.push(this.#publishMinions());
+      if (changed || fresh.length > 0) out.push(this.#publishMinions());
+      if (fresh.length > 0) this.#onNewMinions?.(fresh);
     }
     return out;
   }

@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { masterLinkPath } from "../link/link_paths.ts";
+import { requestMaster } from "../link/master_link.ts";
 import { type BusConfig, configSocketPaths } from "../bus/config.ts";
 import { SaltbusError } from "../bus/errors.ts";
 import { EventClient } from "../bus/event_client.ts";
@@ -93,6 +95,7 @@ export class ApiServer implements AsyncDisposable {
   readonly #sockets = new Set<EventSocket>();
   readonly #secure: boolean;
   readonly #matchType: MatchType;
+  readonly #sockDir: string;
   #server: Deno.HttpServer<Deno.NetAddr> | null = null;
   #closed: Promise<void> | null = null;
 
@@ -108,6 +111,7 @@ export class ApiServer implements AsyncDisposable {
     this.#log = log;
     this.#firer = firer;
     this.#matchType = config.event_match_type;
+    this.#sockDir = config.sock_dir;
     this.#secure = settings.sslCrt !== undefined && !settings.disableSsl;
     this.tokens = new TokenStore({ file: settings.tokenFile, log });
     this.hub = new EventHub(connector, {
@@ -341,9 +345,28 @@ export class ApiServer implements AsyncDisposable {
       peer,
       log: this.#log,
       onEnd: () => this.#sockets.delete(client),
+      onNewMinions: (ids) => void this.#grainsJob(ids),
     });
     this.#sockets.add(client);
     return response;
+  }
+
+  /** Salt's SaltInfo asks the master for the grains of minions it sees for the first time. */
+  async #grainsJob(ids: string[]): Promise<void> {
+    try {
+      await requestMaster("_publish", {
+        request: { tgt: ids, tgt_type: "list", fun: "grains.items", user: "saltbus-api" },
+      }, {
+        path: masterLinkPath(this.#sockDir),
+        hello: { role: "client", id: "saltbus-api", pid: Deno.pid },
+      });
+    } catch (err) {
+      this.#log.warning(
+        `API: grains.items for ${ids.join(", ")} not started: ${
+          err instanceof Error ? err.message : err
+        }`,
+      );
+    }
   }
 
   async #hook(req: Request, url: URL): Promise<Response> {

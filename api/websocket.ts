@@ -40,6 +40,8 @@ export interface EventSocketOptions {
   log: Logger;
   /** Called once when the socket closes. */
   onEnd?: () => void;
+  /** With `formatEvents`: asked to run `grains.items` on minions seen for the first time. */
+  onNewMinions?: (ids: string[]) => void;
 }
 
 /**
@@ -67,7 +69,7 @@ export class EventSocket implements HubClient {
   constructor(socket: WebSocket, options: EventSocketOptions) {
     this.#socket = socket;
     this.#options = options;
-    this.#info = options.formatEvents ? new SaltInfo() : null;
+    this.#info = options.formatEvents ? new SaltInfo({ onNewMinions: options.onNewMinions }) : null;
     socket.onmessage = (e) => this.#received(e.data);
     socket.onclose = () => this.#detach();
     socket.onerror = () => this.#detach();
