@@ -70,7 +70,7 @@ function apiWarnings(lines: string[], notes: string[]): void {
 }
 
 /** The API scenarios, for run.ts. */
-export const apiScenarios: Scenario[] = [
+export const API_SCENARIOS: Scenario[] = [
   {
     name: "api-sse-1",
     title: "HTTP API: /events to one `curl -N` client (master with api:, raw publisher)",

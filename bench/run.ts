@@ -20,7 +20,7 @@ import { DEFAULT_IPC_WRITE_BUFFER } from "../bus/config.ts";
 import { sleep } from "./common.ts";
 import type { SubscriberResult } from "./raw_subscriber_proc.ts";
 import { Proc, readRss, startMaster, stopAll, withTimeout } from "./procs.ts";
-import { apiScenarios } from "./api.ts";
+import { API_SCENARIOS } from "./api.ts";
 import { MINION_SCENARIOS } from "./minion_scenarios.ts";
 import { PROXY_SCENARIOS } from "./proxy_scenarios.ts";
 
@@ -463,7 +463,7 @@ const scenarios: Scenario[] = [
   },
   ...MINION_SCENARIOS,
   ...PROXY_SCENARIOS,
-  ...apiScenarios,
+  ...API_SCENARIOS,
 ];
 
 async function reachable(port: number): Promise<boolean> {
