@@ -13,9 +13,9 @@ import type { Logger } from "../bus/log.ts";
 import { unpackData } from "../bus/msgpack.ts";
 import type { ByteChannel, Connector } from "../bus/transport.ts";
 import { History, type HistoryEntry } from "./history.ts";
-import { pythonJsonDumps } from "../cli/python_json.ts";
+import { pythonJsonDumps } from "../output/python_json.ts";
 import { ByteWriter, msgpackToJson, writeJsonString } from "./msgpack_json.ts";
-import { sseTagLine } from "./sse.ts";
+import { sseTagLine } from "./sse_tag_line.ts";
 
 const decoder = new TextDecoder();
 const EMPTY = new Uint8Array();
@@ -103,7 +103,7 @@ const OUT_CAPACITY = 128 * 1024;
  *
  * @example
  * ```ts
- * import { startBus } from "../workers/start_bus.ts";
+ * import { startBus } from "../broker/start_bus.ts";
  * import { silentLogger } from "../bus/log.ts";
  * import { EventHub } from "./event_hub.ts";
  * await using bus = await startBus({ sockDir: await Deno.makeTempDir() });

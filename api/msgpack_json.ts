@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { formatNumber } from "../cli/python_json.ts";
+import { formatNumber } from "../output/python_json.ts";
 
 /**
  * A growable byte buffer that text is appended to.

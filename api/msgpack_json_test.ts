@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { packData, unpackData } from "../bus/msgpack.ts";
-import { pythonJsonDumps } from "../cli/python_json.ts";
+import { pythonJsonDumps } from "../output/python_json.ts";
 import { ByteWriter, msgpackToJson } from "./msgpack_json.ts";
 
 const fast = (bytes: Uint8Array): string | null => {

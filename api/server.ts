@@ -4,17 +4,16 @@
  *
  * @module
  */
-import { masterLinkPath } from "../link/link_paths.ts";
-import { requestMaster } from "../link/master_link.ts";
-import { type BusConfig, configSocketPaths } from "../bus/config.ts";
+import { inProcessServices, type NodeServices, socketServices } from "../link/node_services.ts";
+import type { BusConfig } from "../bus/config.ts";
 import { SaltbusError } from "../bus/errors.ts";
-import { EventClient } from "../bus/event_client.ts";
+import type { EventClient } from "../bus/event_client.ts";
 import { createLogger, type Logger } from "../bus/log.ts";
 import { getMatcher, MATCH_TYPES, type MatchType, validatePattern } from "../bus/tag_match.ts";
 import type { Connector } from "../bus/transport.ts";
-import { pythonJsonDumps } from "../cli/python_json.ts";
-import type { BusHandle } from "../workers/start_bus.ts";
-import { UnixConnector } from "../workers/unix_channel.ts";
+import { pythonJsonDumps } from "../output/python_json.ts";
+import type { BusHandle } from "../broker/start_bus.ts";
+import { busConnectorFor } from "../transport/bus_connector.ts";
 import { requestToken, type TokenRecord, TokenStore, verifyPassword } from "./auth.ts";
 import { type ApiSettings, resolveApiSettings } from "./config.ts";
 import { EventHub } from "./event_hub.ts";
@@ -95,7 +94,8 @@ export class ApiServer implements AsyncDisposable {
   readonly #sockets = new Set<EventSocket>();
   readonly #secure: boolean;
   readonly #matchType: MatchType;
-  readonly #sockDir: string;
+  readonly #config: BusConfig;
+  readonly #services: NodeServices;
   #server: Deno.HttpServer<Deno.NetAddr> | null = null;
   #closed: Promise<void> | null = null;
 
@@ -104,14 +104,16 @@ export class ApiServer implements AsyncDisposable {
     settings: ApiSettings,
     config: BusConfig,
     connector: Connector,
-    firer: EventClient,
+    services: NodeServices,
     log: Logger,
   ) {
+    const firer = services.eventClient(config, log, { listen: false });
     this.settings = settings;
     this.#log = log;
     this.#firer = firer;
     this.#matchType = config.event_match_type;
-    this.#sockDir = config.sock_dir;
+    this.#config = config;
+    this.#services = services;
     this.#secure = settings.sslCrt !== undefined && !settings.disableSsl;
     this.tokens = new TokenStore({ file: settings.tokenFile, log });
     this.hub = new EventHub(connector, {
@@ -354,10 +356,9 @@ export class ApiServer implements AsyncDisposable {
   /** Salt's SaltInfo asks the master for the grains of minions it sees for the first time. */
   async #grainsJob(ids: string[]): Promise<void> {
     try {
-      await requestMaster("_publish", {
+      await this.#services.requestMaster(this.#config, "_publish", {
         request: { tgt: ids, tgt_type: "list", fun: "grains.items", user: "saltbus-api" },
       }, {
-        path: masterLinkPath(this.#sockDir),
         hello: { role: "client", id: "saltbus-api", pid: Deno.pid },
       });
     } catch (err) {
@@ -423,10 +424,9 @@ export async function startApi(options: StartApiOptions): Promise<ApiServer> {
   if (options.port !== undefined) settings.port = options.port;
   if (options.host !== undefined) settings.host = options.host;
   const log = options.log ?? createLogger(config.log_level);
-  const connector = bus?.connector ?? new UnixConnector(configSocketPaths(config));
-  const firer = bus?.getEvent({ listen: false }) ??
-    new EventClient(connector, config, log, { listen: false });
-  const server = new ApiServer(settings, config, connector, firer, log);
+  const connector = bus?.connector ?? busConnectorFor(config);
+  const services = bus ? inProcessServices(bus) : socketServices;
+  const server = new ApiServer(settings, config, connector, services, log);
   try {
     await server.listen();
   } catch (err) {

@@ -9,10 +9,11 @@ import { concatBytes } from "../bus/bytes.ts";
 import type { Logger } from "../bus/log.ts";
 import { saltStamp } from "../bus/stamp.ts";
 import type { TagMatcher } from "../bus/tag_match.ts";
-import { pythonJsonDumps } from "../cli/python_json.ts";
+import { pythonJsonDumps } from "../output/python_json.ts";
 import { type TokenRecord, TokenStore } from "./auth.ts";
 import type { EventBatch, EventHub, HubClient } from "./event_hub.ts";
 import type { HistoryEntry } from "./history.ts";
+import { sseTagLine } from "./sse_tag_line.ts";
 
 /** The first bytes of every stream, as salt-api: `retry: 400` and a newline. */
 export const SSE_PREAMBLE = "retry: 400\n";
@@ -63,20 +64,6 @@ export function eventJson(tag: string, data: unknown): string {
  */
 export function sseEvent(tag: string, json: string): string {
   return `tag: ${sseTagLine(tag)}\ndata: ${json}\n\n`;
-}
-
-/**
- * A tag as written on its `tag:` line: CR and LF escaped (`\r`, `\n`) so
- * that they cannot break the stream.
- *
- * @example
- * ```ts
- * import { sseTagLine } from "./sse.ts";
- * sseTagLine("a\nb"); // "a\\nb"
- * ```
- */
-export function sseTagLine(tag: string): string {
-  return /[\r\n]/.test(tag) ? tag.replace(/\r/g, "\\r").replace(/\n/g, "\\n") : tag;
 }
 
 /** An event made by the API itself, as bytes. */

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Logger } from "../bus/log.ts";
-import { pythonJsonDumps } from "../cli/python_json.ts";
+import { pythonJsonDumps } from "../output/python_json.ts";
 import { type TokenRecord, TokenStore } from "./auth.ts";
 import type { EventBatch, EventHub, HubClient } from "./event_hub.ts";
 import { SaltInfo } from "./format_events.ts";

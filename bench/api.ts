@@ -17,7 +17,7 @@
 import { hashPassword } from "../api/auth.ts";
 import { frameBatch, sampleFrame, writeAll } from "./common.ts";
 import { type Master, Proc, startMaster } from "./procs.ts";
-import type { Scenario } from "./run.ts";
+import type { Scenario } from "./scenario.ts";
 import type { SseClientResult } from "./api_sse_client_proc.ts";
 import { launchBrowser } from "../tests/api_harness.ts";
 

@@ -8,7 +8,7 @@
 import { getEvent } from "../mod.ts";
 import { LocalClient } from "../jobs/local_client.ts";
 import { CLI, type Master, Proc, startMaster } from "./procs.ts";
-import type { Scenario } from "./run.ts";
+import type { Scenario } from "./scenario.ts";
 
 /** Starts `count` minion daemons pointed at `master`; resolves once all are connected. */
 async function startMinions(master: Master, count: number, dir: string): Promise<Proc[]> {

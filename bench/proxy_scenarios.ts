@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { runProxy } from "../mod.ts";
+import { runProxy } from "../proxy/mod.ts";
 import { CLI, Proc, startMaster } from "./procs.ts";
-import type { Scenario } from "./run.ts";
+import type { Scenario } from "./scenario.ts";
 
 const DEVICES = 1000;
 

@@ -24,36 +24,9 @@ import { API_SCENARIOS } from "./api.ts";
 import { MINION_SCENARIOS } from "./minion_scenarios.ts";
 import { PROXY_SCENARIOS } from "./proxy_scenarios.ts";
 
-/** One measured figure. */
-export interface Figure {
-  /** Scenario it belongs to. */
-  scenario: string;
-  /** What was measured. */
-  name: string;
-  /** The value (NaN when it could not be measured). */
-  value: number | string | boolean;
-  /** Unit of `value`. */
-  unit: string;
-  /** Target, as text. */
-  target?: string;
-  /** Whether the target is met (undefined when there is none). */
-  ok?: boolean;
-}
+import type { Add, Figure, Scenario } from "./scenario.ts";
 
-/** Adds figures to the results of the running scenario. */
-export type Add = (figure: Omit<Figure, "scenario">) => void;
-
-/** One benchmark scenario. */
-export interface Scenario {
-  /** Its `--only` name. */
-  name: string;
-  /** What it measures. */
-  title: string;
-  /** Time limit. */
-  timeoutMs: number;
-  /** Runs it, adding figures and notes. */
-  run(add: Add, notes: string[]): Promise<void>;
-}
+export type { Add, Figure, Scenario };
 
 const WINDOW = 20_000;
 const READY_MS = 15_000;

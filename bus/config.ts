@@ -6,11 +6,19 @@
  *
  * @module
  */
-import { parse } from "yaml";
+import { parse } from "npm:yaml@2.9.1";
 import { ConfigError } from "./errors.ts";
 import { DEFAULT_MAX_FRAME_SIZE } from "./frame.ts";
 import { isLogLevel, type LogLevel } from "./log.ts";
-import { defaultSockDir, type NodeKind, type SocketPaths, socketPaths } from "./paths.ts";
+import { defaultMinionId } from "./minion_id.ts";
+import { permissionError } from "./permission.ts";
+import {
+  defaultSockDir,
+  type NodeKind,
+  type SocketPaths,
+  socketPaths,
+  tcpAddress,
+} from "./paths.ts";
 import { MATCH_TYPES, type MatchType } from "./tag_match.ts";
 
 /** Default per-subscriber outbound buffer: 16 MiB (Salt's default is ½·max(5 % RAM, 10 MiB)). */
@@ -52,7 +60,9 @@ export interface BusConfig {
 }
 
 /**
- * Default configuration for a node.
+ * Default configuration for a node. `sock_dir` is left empty here:
+ * {@linkcode resolveConfig} fills in {@linkcode defaultSockDir} when no
+ * `sock_dir` is given (so a given one needs no permission to find the default).
  *
  * @example
  * ```ts
@@ -63,7 +73,7 @@ export interface BusConfig {
 export function defaultConfig(node: NodeKind): BusConfig {
   return {
     node,
-    sock_dir: defaultSockDir(node),
+    sock_dir: "",
     hash_type: "sha256",
     event_match_type: "startswith",
     max_event_size: DEFAULT_MAX_EVENT_SIZE,
@@ -97,6 +107,10 @@ export function resolveConfig(
     config[key] = value;
   }
   config.node = node;
+  if (config.sock_dir === "") config.sock_dir = defaultSockDir(node);
+  if (node === "minion" && (config.id === undefined || config.id === null)) {
+    config.id = defaultMinionId();
+  }
   const bad = (option: string, expected: string): never => {
     throw new ConfigError(
       `${option} in ${source}: expected ${expected}, got ${JSON.stringify(config[option])}`,
@@ -119,6 +133,15 @@ export function resolveConfig(
     }
   }
   if (typeof config.sock_group_access !== "boolean") bad("sock_group_access", "true or false");
+  config.ipc_mode ??= "ipc";
+  if (config.ipc_mode !== "ipc" && config.ipc_mode !== "tcp") bad("ipc_mode", "ipc or tcp");
+  for (const option of TCP_PORT_OPTIONS[node]) {
+    config[option] ??= TCP_PORT_DEFAULTS[option];
+    const port = config[option];
+    if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535) {
+      bad(option, "a TCP port (1-65535)");
+    }
+  }
   for (const option of ["master_queue_size", "recon_default", "recon_max"]) {
     const value = config[option];
     if (value !== undefined && (!Number.isInteger(value) || (value as number) <= 0)) {
@@ -178,6 +201,8 @@ export async function loadConfig(
   try {
     text = await Deno.readTextFile(file);
   } catch (err) {
+    const denied = permissionError(err, `reading config file ${file}`);
+    if (denied) throw denied;
     throw new ConfigError(
       `cannot read config file ${file}: ${err instanceof Error ? err.message : err}`,
       { cause: err },
@@ -187,6 +212,8 @@ export async function loadConfig(
   try {
     parsed = parse(text, { version: "1.1" }) ?? {};
   } catch (err) {
+    const denied = permissionError(err, `reading config file ${file}`);
+    if (denied) throw denied;
     throw new ConfigError(
       `config file ${file} is not valid YAML: ${
         err instanceof Error ? err.message.split("\n")[0] : err
@@ -211,8 +238,32 @@ export async function loadConfig(
  * ```
  */
 export function configSocketPaths(config: BusConfig): SocketPaths {
+  if (config.ipc_mode === "tcp") {
+    const [pub, pull] = TCP_PORT_OPTIONS[config.node];
+    return {
+      pub: tcpAddress(config[pub] as number),
+      pull: tcpAddress(config[pull] as number),
+    };
+  }
   return socketPaths(config.node, pathOptions(config));
 }
+
+/**
+ * Salt's port options of a TCP bus (`ipc_mode: tcp`), pub then pull, and
+ * their defaults (spec §17): 4512/4513 for the master, 4510/4511 for a minion.
+ */
+export const TCP_PORT_OPTIONS: Readonly<Record<NodeKind, readonly [string, string]>> = Object
+  .freeze({
+    master: ["tcp_master_pub_port", "tcp_master_pull_port"] as const,
+    minion: ["tcp_pub_port", "tcp_pull_port"] as const,
+  });
+
+const TCP_PORT_DEFAULTS: Readonly<Record<string, number>> = Object.freeze({
+  tcp_master_pub_port: 4512,
+  tcp_master_pull_port: 4513,
+  tcp_pub_port: 4510,
+  tcp_pull_port: 4511,
+});
 
 /**
  * File mode of the pub socket: 0660 when group access is configured

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { delay, raceDeadline, TIMED_OUT } from "./async.ts";
 import { CoalescingWriter } from "./coalescing_writer.ts";
 import type { BusConfig } from "./config.ts";
 import { EventDataError, SaltbusError } from "./errors.ts";
@@ -12,6 +13,7 @@ import { decodeTag, packEventFrame, type SaltEvent, validateTag } from "./event_
 import { FrameScanner, type FrameSink } from "./frame.ts";
 import type { Logger } from "./log.ts";
 import { packData, unpackData } from "./msgpack.ts";
+import { permissionError } from "./permission.ts";
 import { saltStamp } from "./stamp.ts";
 import { getMatcher, type MatchType, type TagMatcher } from "./tag_match.ts";
 import type { ByteChannel, Connector } from "./transport.ts";
@@ -33,6 +35,11 @@ export interface GetEventOptions {
   autoReconnect?: boolean;
   /** Stops waiting (resolves `null`) when aborted. */
   signal?: AbortSignal;
+  /**
+   * Whether waiting keeps the process alive. Default true; `false` for a
+   * background reader that must not hold a script open.
+   */
+  keepAlive?: boolean;
 }
 
 /** Options of {@linkcode EventClient.iterEvents}, as Salt's `iter_events` (§3.6). */
@@ -47,6 +54,8 @@ export interface IterEventsOptions {
   autoReconnect?: boolean;
   /** Ends the iteration when aborted. */
   signal?: AbortSignal;
+  /** Whether waiting keeps the process alive (default true; see {@linkcode GetEventOptions}). */
+  keepAlive?: boolean;
 }
 
 /** Options of {@linkcode EventClient.fireEvent}. */
@@ -94,7 +103,6 @@ class ReceivedEvent {
 }
 
 const CLOSED = Symbol("closed");
-const TIMED_OUT = Symbol("timed out");
 
 /**
  * A connection to one event bus: `getEvent`, `iterEvents`, `fireEvent`,
@@ -154,7 +162,8 @@ export class EventClient implements AsyncDisposable {
         );
       },
     };
-    if (options.listen ?? true) void this.#connectPub();
+    // A permission refusal here surfaces from connected(), getEvent() and iterEvents().
+    if (options.listen ?? true) this.#connectPub().catch(() => {});
   }
 
   /** The configuration this client uses (Salt's `opts`). */
@@ -210,7 +219,7 @@ export class EventClient implements AsyncDisposable {
       : Date.now() + wait * 1000;
     while (true) {
       if (options.signal?.aborted || this.#closed) return null;
-      const event = await this.#next(deadline, options.signal);
+      const event = await this.#next(deadline, options.signal, options.keepAlive ?? true);
       if (event === TIMED_OUT) return null;
       if (event === CLOSED) {
         if (options.autoReconnect && !this.#closed) {
@@ -255,7 +264,7 @@ export class EventClient implements AsyncDisposable {
       if (event !== null) yield event;
       else if (!options.autoReconnect && this.#pub === null && !this.#closed) {
         // Not connected: do not spin; getEvent retries connecting within its wait.
-        await delay(100, signal);
+        await delay(100, { signal, unref: options.keepAlive === false });
       }
     }
   }
@@ -421,7 +430,8 @@ export class EventClient implements AsyncDisposable {
   /** Next received event, or TIMED_OUT at the deadline, or CLOSED when the stream ended. */
   async #next(
     deadline: number,
-    signal?: AbortSignal,
+    signal: AbortSignal | undefined,
+    keepAlive: boolean,
   ): Promise<ReceivedEvent | typeof TIMED_OUT | typeof CLOSED> {
     while (true) {
       if (this.#inboxHead < this.#inbox.length) {
@@ -432,13 +442,19 @@ export class EventClient implements AsyncDisposable {
         }
         return event;
       }
-      const channel = this.#pub ?? await this.#ensurePub(deadline, signal);
+      const channel = this.#pub ?? await this.#ensurePub(deadline, signal, keepAlive);
       if (channel === null) return TIMED_OUT;
       this.#pendingRead ??= channel.read();
-      const chunk = await raceDeadline(this.#pendingRead, deadline, signal).catch((err) => {
-        this.#log.debug(`reading from ${this.location} failed: ${err?.message ?? err}`);
-        return null;
-      });
+      // An idle listener never holds a script open; a wait with no deadline
+      // (no timer of its own) keeps the read referenced while it waits.
+      const holdOpen = keepAlive && deadline === Infinity;
+      if (holdOpen) channel.ref?.();
+      const chunk = await raceDeadline(this.#pendingRead, deadline, signal, { unref: !keepAlive })
+        .catch((err) => {
+          this.#log.debug(`reading from ${this.location} failed: ${err?.message ?? err}`);
+          return null;
+        });
+      if (holdOpen) channel.unref?.();
       if (chunk === TIMED_OUT) return TIMED_OUT;
       this.#pendingRead = null;
       if (chunk === null) {
@@ -463,13 +479,20 @@ export class EventClient implements AsyncDisposable {
     this.#scanner = new FrameScanner();
   }
 
-  async #ensurePub(deadline: number, signal?: AbortSignal): Promise<ByteChannel | null> {
+  async #ensurePub(
+    deadline: number,
+    signal?: AbortSignal,
+    keepAlive = true,
+  ): Promise<ByteChannel | null> {
     while (!this.#closed) {
       if (this.#pub) return this.#pub;
       const channel = await this.#connectPub();
       if (channel) return channel;
       if (Date.now() >= deadline || signal?.aborted) return null;
-      await delay(Math.min(100, Math.max(0, deadline - Date.now())), signal);
+      await delay(Math.min(100, Math.max(0, deadline - Date.now())), {
+        signal,
+        unref: !keepAlive,
+      });
     }
     return null;
   }
@@ -482,11 +505,14 @@ export class EventClient implements AsyncDisposable {
           channel.close();
           return null;
         }
+        channel.unref?.();
         this.#pub = channel;
         return channel;
       },
       (err) => {
         this.#pubConnecting = null;
+        const denied = permissionError(err, `listening on ${this.location}`);
+        if (denied) throw denied;
         this.#log.debug(`cannot listen on ${this.location}: ${err?.message ?? err}`);
         return null;
       },
@@ -507,6 +533,7 @@ export class EventClient implements AsyncDisposable {
               channel.close();
               return null;
             }
+            channel.unref?.();
             const writer = new CoalescingWriter(channel, (err) => {
               this.#log.debug(`Publisher send failed with exception: ${err}`);
               if (this.#pull === writer) this.#pull = null;
@@ -521,6 +548,8 @@ export class EventClient implements AsyncDisposable {
             });
             return writer;
           } catch (err) {
+            const denied = permissionError(err, `firing on ${this.location}`);
+            if (denied) throw denied;
             if (Date.now() >= deadline) {
               this.#log.debug(`Unable to connect pusher: ${(err as Error)?.message ?? err}`);
               return null;
@@ -562,44 +591,4 @@ function toMapping(data: unknown): Record<string, unknown> {
     throw new EventDataError(`Dict object expected, not '${shown}'.`);
   }
   return { ...(data as Record<string, unknown>) };
-}
-
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-  });
-}
-
-/** Resolves `promise`'s value, or TIMED_OUT at `deadline` (ms epoch) or on abort. */
-function raceDeadline<T>(
-  promise: Promise<T>,
-  deadline: number,
-  signal?: AbortSignal,
-): Promise<T | typeof TIMED_OUT> {
-  if (deadline === Infinity && !signal) return promise;
-  return new Promise((resolve, reject) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const finish = (value: T | typeof TIMED_OUT) => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      resolve(value);
-    };
-    const onAbort = () => finish(TIMED_OUT);
-    if (deadline !== Infinity) {
-      timer = setTimeout(onAbort, Math.max(0, deadline - Date.now()));
-    }
-    signal?.addEventListener("abort", onAbort, { once: true });
-    promise.then(finish, (err) => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      reject(err);
-    });
-  });
 }

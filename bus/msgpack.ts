@@ -22,7 +22,7 @@ import {
   EXT_TIMESTAMP,
   ExtData,
   ExtensionCodec,
-} from "@msgpack/msgpack";
+} from "npm:@msgpack/msgpack@3.1.3";
 import { EventDataError } from "./errors.ts";
 
 /** msgpack extension type Salt uses for `datetime` values. */

@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { ConfigError } from "./errors.ts";
+import { withPermission } from "./permission.ts";
 
 /**
  * Which daemon's bus: the master's or a minion's.
@@ -133,31 +134,27 @@ export function socketPaths(node: NodeKind, options: SocketPathOptions): SocketP
   };
 }
 
-/** Reads an environment variable; `undefined` when unset or not permitted. */
+const FOR_SOCK_DIR = "finding the default sock_dir (or set sock_dir)";
+
+/** Reads an environment variable; a refused permission is a {@linkcode PermissionError}. */
 function envVar(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
+  return withPermission(`${FOR_SOCK_DIR}: reading ${name}`, () => Deno.env.get(name));
 }
 
-/** The current uid as text; `"user"` when unknown (Windows) or not permitted. */
+/** The current uid as text; `"user"` on Windows, where there is none. */
 function uidText(): string {
-  try {
-    const uid = Deno.uid();
-    return uid === null ? "user" : String(uid);
-  } catch {
-    return "user";
-  }
+  const uid = withPermission(`${FOR_SOCK_DIR}: reading the uid`, () => Deno.uid());
+  return uid === null ? "user" : String(uid);
 }
 
 /**
  * saltbus's default `sock_dir`, usable without root:
  * `$XDG_RUNTIME_DIR/saltbus/<node>` when `XDG_RUNTIME_DIR` is set and not
  * empty, else `/tmp/saltbus-<uid>/<node>`. Salt's own defaults are in
- * {@link SALT_SOCK_DIRS}. Without `--allow-env` the variable counts as unset;
- * without `--allow-sys` (or on Windows) the uid is `user`.
+ * {@link SALT_SOCK_DIRS}. On Windows the uid is `user`.
+ *
+ * @throws {PermissionError} without `--allow-env` (to read `XDG_RUNTIME_DIR`)
+ * or `--allow-sys` (for the uid): a guessed path would point at the wrong bus.
  *
  * @example
  * ```ts
@@ -169,6 +166,21 @@ export function defaultSockDir(node: NodeKind): string {
   const runtime = envVar("XDG_RUNTIME_DIR");
   if (runtime) return join(runtime, "saltbus", node);
   return join("/tmp", `saltbus-${uidText()}`, node);
+}
+
+/**
+ * The address of a bus socket on loopback TCP (`ipc_mode: tcp`), in the form
+ * the transport layer dials and binds: `tcp://127.0.0.1:<port>`. Salt binds
+ * and connects on 127.0.0.1 only (spec §17).
+ *
+ * @example
+ * ```ts
+ * import { tcpAddress } from "./paths.ts";
+ * tcpAddress(4512); // "tcp://127.0.0.1:4512"
+ * ```
+ */
+export function tcpAddress(port: number, hostname = "127.0.0.1"): string {
+  return `tcp://${hostname}:${port}`;
 }
 
 /**

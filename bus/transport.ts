@@ -16,6 +16,10 @@ export interface ByteChannel {
   write(bytes: Uint8Array): Promise<void>;
   /** Closes the channel; a pending read resolves `null` (idempotent). */
   close(): void;
+  /** A pending read keeps the process alive again (the default); sockets only. */
+  ref?(): void;
+  /** A pending read no longer keeps the process alive (an idle client in a script). */
+  unref?(): void;
 }
 
 /** Opens connections to one bus: its pub side (to listen) and pull side (to fire). */

@@ -12,9 +12,8 @@
 import type { BusConfig } from "../bus/config.ts";
 import { UsageError } from "../bus/errors.ts";
 import { createLogger } from "../bus/log.ts";
-import { genJid } from "../jobs/jid.ts";
-import { masterLinkPathFor } from "../link/master_address.ts";
-import { requestMaster } from "../link/master_link.ts";
+import { genJid } from "../bus/jid.ts";
+import { socketServices } from "../link/node_services.ts";
 import { ArgumentError, CommandNotFoundError } from "../modules/errors.ts";
 import { loadModules } from "../modules/loader.ts";
 import { formatOutput } from "../output/outputter.ts";
@@ -105,8 +104,7 @@ async function sendReturn(
   log: ReturnType<typeof createLogger>,
 ): Promise<void> {
   try {
-    await requestMaster("_return", { load }, {
-      path: masterLinkPathFor(config),
+    await socketServices.requestMaster(config, "_return", { load }, {
       hello: { role: "client", id: String(config.id ?? ""), pid: Deno.pid },
       timeoutMs: 2000,
     });

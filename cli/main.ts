@@ -6,15 +6,16 @@
  */
 import { parseArgs } from "node:util";
 import { type BusConfig, configSocketPaths, loadConfig } from "../bus/config.ts";
-import { BusUnreachableError, EventDataError, SaltbusError, UsageError } from "../bus/errors.ts";
-import { masterLinkPath } from "../link/link_paths.ts";
-import { MasterRequestError, requestMaster } from "../link/master_link.ts";
+import { EventDataError, SaltbusError, UsageError } from "../bus/errors.ts";
+import { socketServices } from "../link/node_services.ts";
+import { permissionError } from "../bus/permission.ts";
 import { formatOutput } from "../output/outputter.ts";
 import { createLogger, formatLogLine, isLogLevel } from "../bus/log.ts";
-import { printPasswordHash, serveApi, startMasterApi } from "../api/command.ts";
+import { announceApi, printPasswordHash, serveApi } from "./api_command.ts";
+import { defaultMasterComponents } from "../master/components.ts";
 import type { NodeKind } from "../bus/paths.ts";
 import { validatePattern } from "../bus/tag_match.ts";
-import { getEvent } from "../mod.ts";
+import { getEvent } from "../transport/get_event.ts";
 import { startMaster } from "../master/start_master.ts";
 import { runMinion } from "./minion_command.ts";
 import { runCall } from "./call_command.ts";
@@ -23,7 +24,8 @@ import { PROXY_OPTIONS, runProxyCommand } from "./proxy_command.ts";
 import { untilStopSignal } from "./signals.ts";
 import { EXIT, type Values } from "./exit_codes.ts";
 import { parseSaltArgs, parseYamlValue } from "./salt_args.ts";
-import { watchEvents } from "./state_event.ts";
+import { watchEvents } from "../runners/state_event.ts";
+import { callRunner, RUNNERS } from "../runners/registry.ts";
 import { HELP, JOB_HELP, USAGE } from "./usage.ts";
 
 export { EXIT };
@@ -73,7 +75,8 @@ type Command = keyof typeof OPTIONS;
 export async function main(args: string[]): Promise<number> {
   try {
     return await dispatch(args);
-  } catch (err) {
+  } catch (caught) {
+    const err = permissionError(caught, "saltbus") ?? caught;
     if (err instanceof SaltbusError) {
       console.error(`saltbus: ${err.message}`);
       return err instanceof UsageError ? EXIT.usage : EXIT.failure;
@@ -201,13 +204,13 @@ async function runMaster(values: Values, positionals: string[]): Promise<number>
   const config = await configFor("master", values);
   if (values["log-level"] === undefined && values.config === undefined) config.log_level = "info";
   const log = createLogger(config.log_level);
-  const master = await startMaster({ config, log });
+  const master = await startMaster({
+    config,
+    log,
+    source: values.config as string | undefined,
+    components: defaultMasterComponents({ onApiReady: announceApi }),
+  });
   const bus = master.bus;
-  const api = await startMasterApi(config, bus, log, values.config as string | undefined)
-    .catch(async (err) => {
-      await master.close();
-      throw err;
-    });
   console.error(
     formatLogLine(
       "info",
@@ -216,7 +219,6 @@ async function runMaster(values: Values, positionals: string[]): Promise<number>
   );
   const signal = await untilStopSignal();
   log.info(`${signal}: shutting down`);
-  await api?.close();
   await master.close();
   log.info("stopped; socket files removed");
   return EXIT.ok;
@@ -242,79 +244,37 @@ async function runApi(values: Values, positionals: string[]): Promise<number> {
 
 // ------------------------------------------------------------------- run
 
+/** `run <fun> [args…]`: a runner from the registry, with Salt's argument binding. */
 async function runRunner(values: Values, positionals: string[]): Promise<number> {
   const [fun, ...rest] = positionals;
-  if (fun === undefined) throw new UsageError("run needs a function: state.event or event.send");
-  if (fun === "state.event") return await stateEvent(values, rest);
-  if (fun === "event.send") {
-    const { args, kwargs } = parseSaltArgs(rest);
-    const [tag, data, ...extra] = args;
-    if (extra.length > 0) throw new UsageError("event.send takes a tag and optional data");
-    if (data !== undefined && kwargs.data !== undefined) {
-      throw new UsageError("event.send: data given twice (positional and data=)");
-    }
-    const known = new Set(["data"]);
-    const unknown = Object.keys(kwargs).filter((k) => !known.has(k));
-    if (unknown.length > 0) throw new UsageError(`event.send: unknown argument ${unknown[0]}=`);
-    return await fireParsed(values, tag, data ?? kwargs.data, "run event.send", "master");
+  if (fun === undefined) {
+    throw new UsageError(`run needs a function: one of ${Object.keys(RUNNERS).join(", ")}`);
   }
-  const manage = /^manage\.(up|down|status)$/.exec(fun);
-  if (manage) return await runManage(values, manage[1], rest);
-  throw new UsageError(
-    `run: unknown function '${fun}'; available: state.event, event.send, manage.up, ` +
-      `manage.down, manage.status`,
-  );
-}
-
-/** `run manage.up|down|status`: the minions the master knows, asked over its minion link. */
-async function runManage(values: Values, fun: string, rest: string[]): Promise<number> {
-  if (rest.length > 0) throw new UsageError(`manage.${fun} takes no arguments`);
+  const { args, kwargs } = parseSaltArgs(rest);
   const config = await configFor("master", values);
+  const log = createLogger(config.log_level);
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
   let result: unknown;
   try {
-    result = await requestMaster("_manage", { fun }, {
-      path: masterLinkPath(config.sock_dir),
-      hello: { role: "client", id: "saltbus-cli", pid: Deno.pid },
+    result = await callRunner(fun, args, kwargs, {
+      opts: config,
+      configFor: (node, overrides) => configFor(node, values, overrides),
+      log,
+      services: socketServices,
+      print: (line) => console.log(line),
+      signal: abort.signal,
     });
-  } catch (err) {
-    if (err instanceof MasterRequestError) throw new BusUnreachableError(err.message);
-    throw err;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
   }
-  console.log(formatOutput(result, "nested").replace(/\n$/, ""));
-  return EXIT.ok;
-}
-
-async function stateEvent(values: Values, rest: string[]): Promise<number> {
-  const { args, kwargs } = parseSaltArgs(rest);
-  const names = ["tagmatch", "count", "quiet", "sock_dir", "pretty", "node"];
-  args.forEach((value, i) => {
-    if (i >= names.length) throw new UsageError("state.event: too many arguments");
-    if (names[i] in kwargs) throw new UsageError(`state.event: ${names[i]} given twice`);
-    kwargs[names[i]] = value;
-  });
-  for (const key of Object.keys(kwargs)) {
-    if (!names.includes(key)) {
-      throw new UsageError(`state.event: unknown argument ${key}=; valid: ${names.join(", ")}`);
-    }
-  }
-  const count = kwargs.count ?? -1;
-  if (typeof count !== "number" || !Number.isInteger(count)) {
-    throw new UsageError(`state.event: count must be an integer, not '${count}'`);
-  }
-  for (const flag of ["quiet", "pretty"]) {
-    if (kwargs[flag] !== undefined && typeof kwargs[flag] !== "boolean") {
-      throw new UsageError(`state.event: ${flag} must be True or False, not '${kwargs[flag]}'`);
-    }
-  }
-  const tagmatch = String(kwargs.tagmatch ?? "*");
-  const sockDir = kwargs.sock_dir === undefined ? {} : { sock_dir: String(kwargs.sock_dir) };
-  return await watchBus(values, nodeOf(kwargs.node), sockDir, {
-    tagmatch,
-    count,
-    quiet: kwargs.quiet === true,
-    pretty: kwargs.pretty === true,
-    format: "salt",
-  });
+  // Runners that print as they go (state.event) or only report success
+  // (event.send) return a boolean; others' returns go through the outputter.
+  if (typeof result !== "boolean") console.log(formatOutput(result, "nested").replace(/\n$/, ""));
+  return result === false ? EXIT.failure : EXIT.ok;
 }
 
 // ----------------------------------------------------------------- watch

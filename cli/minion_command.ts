@@ -7,7 +7,7 @@
 import type { BusConfig } from "../bus/config.ts";
 import { UsageError } from "../bus/errors.ts";
 import { createLogger, formatLogLine } from "../bus/log.ts";
-import { masterLinkPathFor } from "../link/master_address.ts";
+import { linkDialerFor } from "../transport/link_transport.ts";
 import { startMinion } from "../minion/minion_daemon.ts";
 import { loadModules } from "../modules/loader.ts";
 import { EXIT, type Values } from "./exit_codes.ts";
@@ -39,7 +39,7 @@ export async function runMinion(
     formatLogLine(
       "info",
       `minion ${minion.id} ready: bus ${minion.bus.paths.pub}, master ${
-        masterLinkPathFor(config)
+        linkDialerFor(config).describe()
       } (Ctrl-C to stop)`,
     ),
   );

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { parse, type ScalarTag, type Tags } from "yaml";
+import { parse, type ScalarTag, type Tags } from "npm:yaml@2.9.1";
+import { permissionError } from "../bus/permission.ts";
 import { UsageError } from "../bus/errors.ts";
 
 const BOOL_TAG = "tag:yaml.org,2002:bool";
@@ -126,6 +127,8 @@ export function parseYamlValue(text: string): unknown {
   try {
     value = parse(text, YAML_OPTIONS);
   } catch (e) {
+    const denied = permissionError(e, "reading YAML arguments");
+    if (denied) throw denied;
     if (!structured) return text;
     const reason = (e as Error).message.split("\n")[0];
     throw new UsageError(

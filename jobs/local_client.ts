@@ -8,13 +8,10 @@
  */
 import { type BusConfig, loadConfig } from "../bus/config.ts";
 import { BusUnreachableError } from "../bus/errors.ts";
-import { EventClient } from "../bus/event_client.ts";
-import { configSocketPaths } from "../bus/config.ts";
+import type { EventClient } from "../bus/event_client.ts";
 import { createLogger, type Logger } from "../bus/log.ts";
-import { masterLinkPath } from "../link/link_paths.ts";
-import { MasterLink } from "../link/master_link.ts";
-import type { PublishResult } from "../master/job_publisher.ts";
-import { UnixConnector } from "../workers/unix_channel.ts";
+import type { MasterLink } from "../link/master_link.ts";
+import { type NodeServices, socketServices } from "../link/node_services.ts";
 import { publishArgs } from "./return_load.ts";
 import type { TargetType } from "./target.ts";
 
@@ -28,6 +25,8 @@ export interface LocalClientOptions {
   sockDir?: string;
   /** Where to log (default: standard error at `log_level`). */
   log?: Logger;
+  /** How to reach the master and its bus (default: over sockets). */
+  services?: NodeServices;
 }
 
 /** Options of one job. */
@@ -56,8 +55,15 @@ export interface MinionReturn {
   missing?: "not connected" | "no response";
 }
 
-/** A published job, as the master answered. */
-export type PublishedJob = PublishResult;
+/** A published job, as the master answered a `_publish`. */
+export interface PublishedJob {
+  /** The new job's id. */
+  jid: string;
+  /** The minions expected to answer. */
+  minions: string[];
+  /** Those of them that are not connected. */
+  missing: string[];
+}
 
 /** Salt's text for a minion that did not answer, as `salt` prints it. */
 export const DID_NOT_RETURN = {
@@ -226,14 +232,9 @@ export class LocalClient implements AsyncDisposable {
   #connect(): Promise<{ link: MasterLink; listener: EventClient }> {
     this.#ready ??= (async () => {
       const { config, log } = await this.#config();
-      const listener = new EventClient(
-        new UnixConnector(configSocketPaths(config)),
-        config,
-        log,
-      );
-      const path = masterLinkPath(config.sock_dir);
-      const link = new MasterLink({
-        path,
+      const services = this.#options.services ?? socketServices;
+      const listener = services.eventClient(config, log);
+      const link = services.masterLink(config, {
         hello: () => ({ role: "client", id: "saltbus-local-client", pid: Deno.pid }),
         log,
       });
@@ -265,6 +266,7 @@ export class LocalClient implements AsyncDisposable {
           full: true,
           autoReconnect: true,
           signal: this.#abort.signal,
+          keepAlive: false,
         })
       ) {
         const match = /^salt\/job\/([^/]+)\/ret\/(.+)$/.exec(event.tag);

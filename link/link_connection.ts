@@ -25,9 +25,8 @@ export interface LinkMessage {
  * @example
  * ```ts
  * import { LinkConnection } from "./link_connection.ts";
- * import { UnixChannel } from "../workers/unix_channel.ts";
- * const conn = await Deno.connect({ transport: "unix", path: "/tmp/m/master_minion_link.ipc" });
- * const link = new LinkConnection(new UnixChannel(conn));
+ * import { dialEndpoint } from "../transport/endpoint.ts";
+ * const link = new LinkConnection(await dialEndpoint("/tmp/m/master_minion_link.ipc"));
  * link.send("_hello", { role: "minion", id: "web1" });
  * for await (const message of link.messages()) console.log(message.tag);
  * ```

@@ -1,22 +1,17 @@
 /**
- * The master's side of the minion link (Salt's request channel, on one
- * host): minions connect to `<sock_dir>/master_minion_link.ipc`, say who
- * they are, and send `_minion_event` loads that the master fires onto its
- * bus, refusing tags reserved for the master. The server knows which minions
- * are connected, and can publish to them.
+ * The master's side of the minion link (Salt's request channel): minions
+ * connect through a {@linkcode LinkListener}, say who they are with `_hello`,
+ * then send commands that the handlers set by the master's components answer
+ * (`_minion_event`, `_return`, …). The server knows which minions are
+ * connected, and can publish to them. {@linkcode ownLoad} holds a peer to the
+ * id it said hello with.
  *
  * @module
  */
-import { BrokerStartError } from "../bus/errors.ts";
-import type { EventClient } from "../bus/event_client.ts";
 import type { Logger } from "../bus/log.ts";
-import { closeUnixListener, ensureSockDir, listenUnix } from "../workers/unix_listener.ts";
-import { UnixChannel } from "../workers/unix_channel.ts";
+import type { ByteChannel } from "../bus/transport.ts";
+import type { LinkListener } from "../transport/link_transport.ts";
 import { isRecord, LinkConnection, type LinkMessage } from "./link_connection.ts";
-import { masterLinkPath } from "./link_paths.ts";
-import { reservedTagReason } from "./reserved_tags.ts";
-import { isJid } from "../jobs/jid.ts";
-import { tagify } from "../bus/tagify.ts";
 
 /** Who is on the other end of a link connection. */
 export interface LinkPeer {
@@ -43,16 +38,12 @@ export type LinkHandler = (message: LinkMessage, peer: LinkPeer) => unknown;
 
 /** Options of {@linkcode MinionLinkServer.listen}. */
 export interface MinionLinkServerOptions {
-  /** The master's socket directory. */
-  sockDir: string;
-  /** A client of the master bus to fire minion events on (fire-only is enough). */
-  events: EventClient;
+  /** Where minions connect (from `listenLink()` in the transport layer). */
+  listener: LinkListener;
   /** Where to log. */
   log: Logger;
   /** Largest message accepted, in bytes (default 16 MiB). */
   maxFrameSize?: number;
-  /** Called when a minion connects (`true`) or its connection ends (`false`). */
-  onPresence?: (id: string, connected: boolean) => void;
 }
 
 /** Refusal of a minion's request; the message goes back to the minion. */
@@ -70,26 +61,24 @@ export class LinkRequestError extends Error {
  * @example
  * ```ts
  * import { MinionLinkServer } from "./link_server.ts";
- * import { startBus } from "../workers/start_bus.ts";
+ * import { listenLink } from "../transport/link_transport.ts";
+ * import { resolveConfig } from "../bus/config.ts";
  * import { createLogger } from "../bus/log.ts";
- * const sockDir = await Deno.makeTempDir();
- * await using bus = await startBus({ sockDir });
- * await using server = await MinionLinkServer.listen({
- *   sockDir,
- *   events: bus.getEvent({ listen: false }),
+ * const config = resolveConfig("master", { sock_dir: await Deno.makeTempDir() });
+ * await using server = MinionLinkServer.listen({
+ *   listener: await listenLink(config),
  *   log: createLogger("info"),
  * });
  * console.log(server.minions.map((m) => m.id));
  * ```
  */
 export class MinionLinkServer implements AsyncDisposable {
-  /** The socket path. */
+  /** Where it listens. */
   readonly path: string;
-  readonly #listener: Deno.UnixListener;
-  readonly #events: EventClient;
+  readonly #listener: LinkListener;
   readonly #log: Logger;
   readonly #maxFrameSize: number | undefined;
-  readonly #onPresence: ((id: string, connected: boolean) => void) | undefined;
+  readonly #presenceListeners: ((id: string, connected: boolean) => void)[] = [];
   readonly #handlers = new Map<string, LinkHandler>();
   readonly #connections = new Set<LinkConnection>();
   readonly #minions = new Map<string, Peer>();
@@ -98,32 +87,22 @@ export class MinionLinkServer implements AsyncDisposable {
   #accepting: Promise<void>;
   #closed: Promise<void> | null = null;
 
-  private constructor(path: string, listener: Deno.UnixListener, options: MinionLinkServerOptions) {
-    this.path = path;
-    this.#listener = listener;
-    this.#events = options.events;
+  private constructor(options: MinionLinkServerOptions) {
+    this.path = options.listener.address;
+    this.#listener = options.listener;
     this.#log = options.log;
     this.#maxFrameSize = options.maxFrameSize;
-    this.#onPresence = options.onPresence;
-    this.handle("_minion_event", (message, peer) => this.#minionEvent(message, peer));
-    this.handle("_return", (message, peer) => this.#return(message, peer));
     this.#accepting = this.#accept();
   }
 
   /**
-   * Listens on `<sockDir>/master_minion_link.ipc` (mode 0600; a stale file
-   * is replaced, a live master is an error).
-   *
-   * @throws {BrokerStartError} when it cannot listen.
+   * Serves minions on `options.listener`. Commands other than `_hello` are
+   * answered by the handlers set with {@linkcode handle}; the master's
+   * components set them (`_minion_event`, `_return`, `_publish`, …).
    */
-  static async listen(options: MinionLinkServerOptions): Promise<MinionLinkServer> {
-    await ensureSockDir(options.sockDir);
-    const path = masterLinkPath(options.sockDir);
-    const listener = await listenUnix(path, 0o600).catch((err) => {
-      throw err instanceof BrokerStartError ? err : new BrokerStartError(String(err));
-    });
-    options.log.info(`listening for minions on ${path}`);
-    return new MinionLinkServer(path, listener, options);
+  static listen(options: MinionLinkServerOptions): MinionLinkServer {
+    options.log.info(`listening for minions on ${options.listener.address}`);
+    return new MinionLinkServer(options);
   }
 
   /** The minions connected now, sorted by id. */
@@ -147,6 +126,21 @@ export class MinionLinkServer implements AsyncDisposable {
   /** True when minion `id` is connected now. */
   isConnected(id: string): boolean {
     return this.#minions.has(id);
+  }
+
+  /**
+   * Calls `listener` when a minion connects (`true`) or its last connection
+   * ends (`false`).
+   *
+   * @example
+   * ```ts
+   * import type { MinionLinkServer } from "./link_server.ts";
+   * declare const server: MinionLinkServer;
+   * server.onPresence((id, connected) => console.log(id, connected ? "up" : "down"));
+   * ```
+   */
+  onPresence(listener: (id: string, connected: boolean) => void): void {
+    this.#presenceListeners.push(listener);
   }
 
   /**
@@ -182,7 +176,7 @@ export class MinionLinkServer implements AsyncDisposable {
   /** Stops listening and closes every connection; the socket file is removed. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
-      await closeUnixListener(this.#listener, this.path);
+      await this.#listener.close();
       await this.#accepting;
       for (const connection of this.#connections) connection.close();
       await Promise.all(this.#served);
@@ -197,7 +191,7 @@ export class MinionLinkServer implements AsyncDisposable {
 
   async #accept(): Promise<void> {
     try {
-      for await (const conn of this.#listener) {
+      for await (const conn of this.#listener.accept()) {
         const served = this.#serve(conn).finally(() => this.#served.delete(served));
         this.#served.add(served);
       }
@@ -206,8 +200,8 @@ export class MinionLinkServer implements AsyncDisposable {
     }
   }
 
-  async #serve(conn: Deno.UnixConn): Promise<void> {
-    const connection = new LinkConnection(new UnixChannel(conn), {
+  async #serve(channel: ByteChannel): Promise<void> {
+    const connection = new LinkConnection(channel, {
       maxFrameSize: this.#maxFrameSize,
     });
     this.#connections.add(connection);
@@ -233,7 +227,7 @@ export class MinionLinkServer implements AsyncDisposable {
       if (peer?.role === "minion" && this.#minions.get(peer.id) === peer) {
         this.#minions.delete(peer.id);
         this.#log.info(`minion ${peer.id} disconnected`);
-        this.#onPresence?.(peer.id, false);
+        for (const listener of this.#presenceListeners) listener(peer.id, false);
       }
     }
   }
@@ -254,7 +248,7 @@ export class MinionLinkServer implements AsyncDisposable {
       this.#minions.set(id, peer);
       this.#known.set(id, peer.grains);
       this.#log.info(`minion ${id} connected (pid ${peer.pid ?? "?"})`);
-      if (!earlier) this.#onPresence?.(id, true);
+      if (!earlier) { for (const listener of this.#presenceListeners) listener(id, true); }
     }
     connection.send("_welcome", { id });
     return peer;
@@ -276,45 +270,6 @@ export class MinionLinkServer implements AsyncDisposable {
     }
     if (mid !== undefined) peer.send("_reply", { mid, ...reply });
   }
-
-  async #minionEvent(message: LinkMessage, peer: LinkPeer): Promise<boolean> {
-    const load = this.#ownLoad(message, peer);
-    if (typeof load.tag !== "string" || load.tag === "") {
-      throw new LinkRequestError("_minion_event needs a load with a tag");
-    }
-    const reason = reservedTagReason(load.tag, peer.id);
-    if (reason !== null) {
-      this.#log.warning(`refused event ${load.tag} from minion ${peer.id}: ${reason}`);
-      throw new LinkRequestError(`event tag ${load.tag} refused: ${reason}`);
-    }
-    const { tok: _tok, ...event } = load;
-    return await this.#fire(event, load.tag, peer);
-  }
-
-  /** A job return: fired as `salt/job/<jid>/ret/<id>` (spec §7.2). */
-  async #return(message: LinkMessage, peer: LinkPeer): Promise<boolean> {
-    const load = this.#ownLoad(message, peer);
-    if (!isJid(load.jid)) throw new LinkRequestError(`_return without a valid jid`);
-    return await this.#fire(load, tagify([load.jid, "ret", peer.id], "job"), peer);
-  }
-
-  /** The message's `load`, checked to be a mapping from the peer's own id. */
-  #ownLoad(message: LinkMessage, peer: LinkPeer): Record<string, unknown> {
-    const load = message.data.load;
-    if (!isRecord(load)) throw new LinkRequestError(`${message.tag} needs a load`);
-    if (load.id !== peer.id) {
-      throw new LinkRequestError(
-        `${message.tag} for id ${JSON.stringify(load.id)} on the link of ${peer.id}: refused`,
-      );
-    }
-    return load;
-  }
-
-  async #fire(data: Record<string, unknown>, tag: string, peer: LinkPeer): Promise<boolean> {
-    const sent = await this.#events.fireEvent(data, tag);
-    if (!sent) this.#log.warning(`master bus unreachable: event ${tag} from ${peer.id} lost`);
-    return sent;
-  }
 }
 
 class Peer implements LinkPeer {
@@ -334,4 +289,27 @@ class Peer implements LinkPeer {
   send(tag: string, data: Record<string, unknown>): boolean {
     return this.connection.send(tag, data);
   }
+}
+
+/**
+ * The message's `load`, checked to be a mapping for the peer's own id: a link
+ * may only speak for the id it said hello with.
+ *
+ * @throws {LinkRequestError} for a missing load or another id.
+ * @example
+ * ```ts
+ * import { ownLoad, type LinkPeer } from "./link_server.ts";
+ * declare const peer: LinkPeer; // id "web1"
+ * ownLoad({ tag: "_return", data: { load: { id: "web1", jid: "1" } } }, peer); // { id: "web1", jid: "1" }
+ * ```
+ */
+export function ownLoad(message: LinkMessage, peer: LinkPeer): Record<string, unknown> {
+  const load = message.data.load;
+  if (!isRecord(load)) throw new LinkRequestError(`${message.tag} needs a load`);
+  if (load.id !== peer.id) {
+    throw new LinkRequestError(
+      `${message.tag} for id ${JSON.stringify(load.id)} on the link of ${peer.id}: refused`,
+    );
+  }
+  return load;
 }

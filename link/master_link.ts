@@ -6,9 +6,11 @@
  *
  * @module
  */
+import { Backoff } from "../bus/async.ts";
 import { SaltbusError } from "../bus/errors.ts";
 import type { Logger } from "../bus/log.ts";
-import { UnixChannel } from "../workers/unix_channel.ts";
+import { permissionError } from "../bus/permission.ts";
+import type { LinkDialer } from "../transport/link_transport.ts";
 import { LinkConnection, type LinkMessage } from "./link_connection.ts";
 
 /** Default bound of the queue kept while the master is away (messages). */
@@ -25,8 +27,8 @@ export class MasterRequestError extends SaltbusError {
 
 /** Options of {@linkcode MasterLink}. */
 export interface MasterLinkOptions {
-  /** The master's link socket (`<master sock_dir>/master_minion_link.ipc`). */
-  path: string;
+  /** How to reach the master (`linkDialerFor(config)` in the transport layer). */
+  dialer: LinkDialer;
   /** The `_hello` data sent on every (re)connection: `{ role, id, pid, grains }`. */
   hello: () => Record<string, unknown>;
   /** Where to log. */
@@ -41,6 +43,12 @@ export interface MasterLinkOptions {
   onMessage?: (message: LinkMessage) => void;
   /** Called each time the link (re)connects. */
   onConnect?: () => void;
+  /**
+   * Keep the process alive while the link is idle (a daemon's link). Default
+   * false: an idle link, its reads and its reconnection waits never hold a
+   * script open; a pending `request()` or `waitConnected()` does.
+   */
+  keepAlive?: boolean;
 }
 
 /** Counters of a {@linkcode MasterLink}. */
@@ -61,9 +69,10 @@ export interface MasterLinkStats {
  * @example
  * ```ts
  * import { MasterLink } from "./master_link.ts";
+ * import { SocketLinkDialer } from "../transport/link_transport.ts";
  * import { createLogger } from "../bus/log.ts";
  * await using link = new MasterLink({
- *   path: "/tmp/m/master_minion_link.ipc",
+ *   dialer: new SocketLinkDialer("/tmp/m/master_minion_link.ipc"),
  *   hello: () => ({ role: "minion", id: "web1", pid: Deno.pid }),
  *   log: createLogger("info"),
  * });
@@ -77,8 +86,9 @@ export class MasterLink implements AsyncDisposable {
   #connection: LinkConnection | null = null;
   #closing = false;
   #running: Promise<void>;
-  #wake: (() => void) | null = null;
-  #connectedWaiters: (() => void)[] = [];
+  readonly #stop = new AbortController();
+  #permissionProblem: Error | null = null;
+  #connectedWaiters: ((err?: Error) => void)[] = [];
   #requests = new Map<number, PromiseWithResolvers<unknown>>();
   #nextMid = 1;
   #droppedWhileAway = 0;
@@ -101,13 +111,19 @@ export class MasterLink implements AsyncDisposable {
     return { ...this.#stats, queued: this.#queue.length };
   }
 
-  /** Resolves `true` once connected, or `false` after `timeoutMs`. */
+  /**
+   * Resolves `true` once connected, or `false` after `timeoutMs`.
+   *
+   * @throws {PermissionError} when Deno refuses the connection (the flag to add is named).
+   */
   waitConnected(timeoutMs: number): Promise<boolean> {
     if (this.connected) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const done = () => {
+    if (this.#permissionProblem) return Promise.reject(this.#permissionProblem);
+    return new Promise((resolve, reject) => {
+      const done = (err?: Error) => {
         clearTimeout(timer);
-        resolve(true);
+        if (err) reject(err);
+        else resolve(true);
       };
       const timer = setTimeout(() => {
         this.#connectedWaiters = this.#connectedWaiters.filter((w) => w !== done);
@@ -171,7 +187,7 @@ export class MasterLink implements AsyncDisposable {
       this.#closing = true;
       await this.#connection?.drain();
       this.#connection?.close();
-      this.#wake?.();
+      this.#stop.abort();
     }
     await this.#running;
   }
@@ -182,34 +198,48 @@ export class MasterLink implements AsyncDisposable {
   }
 
   async #run(): Promise<void> {
-    const { log, path } = this.#options;
-    let delay = this.#options.reconnectMs ?? 250;
+    const { log, dialer } = this.#options;
+    const where = dialer.describe();
+    const backoff = new Backoff({
+      initialMs: this.#options.reconnectMs ?? 250,
+      maxMs: this.#options.reconnectMaxMs ?? 2000,
+    });
+    const unref = !this.#options.keepAlive;
     let waitingLogged = false;
     while (!this.#closing) {
-      let conn: Deno.UnixConn;
+      let channel;
       try {
-        conn = await Deno.connect({ transport: "unix", path });
+        channel = await dialer.dial();
       } catch (err) {
+        const denied = permissionError(err, `reaching the master at ${where}`);
+        if (denied) this.#failWaiters(denied);
         if (!waitingLogged) {
-          log.info(`waiting for the master at ${path} (${(err as Error).message})`);
+          log.info(`waiting for the master at ${where} (${(err as Error).message})`);
           waitingLogged = true;
         }
-        await this.#sleep(delay);
-        delay = Math.min(delay * 2, this.#options.reconnectMaxMs ?? 2000);
+        await backoff.wait({ signal: this.#stop.signal, unref });
         continue;
       }
       if (this.#closing) {
-        conn.close();
+        channel.close();
         break;
       }
-      delay = this.#options.reconnectMs ?? 250;
+      if (unref) channel.unref?.();
+      backoff.reset();
       waitingLogged = false;
-      await this.#session(new LinkConnection(new UnixChannel(conn)));
+      await this.#session(new LinkConnection(channel));
     }
   }
 
+  /** Fails pending `waitConnected()` calls at once (a permission that will not come). */
+  #failWaiters(err: Error): void {
+    this.#permissionProblem = err;
+    for (const waiter of this.#connectedWaiters.splice(0)) waiter(err);
+  }
+
   async #session(connection: LinkConnection): Promise<void> {
-    const { log, path } = this.#options;
+    const { log } = this.#options;
+    const path = this.#options.dialer.describe();
     connection.send("_hello", this.#options.hello());
     const backlog = this.#queue;
     this.#queue = [];
@@ -257,23 +287,12 @@ export class MasterLink implements AsyncDisposable {
     if (data.ok === true) request.resolve(data.result);
     else request.reject(new MasterRequestError(String(data.error ?? "refused by the master")));
   }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#wake = done;
-    });
-  }
 }
 
 /** Options of {@linkcode requestMaster}. */
 export interface RequestMasterOptions {
-  /** The master's link socket. */
-  path: string;
+  /** How to reach the master. */
+  dialer: LinkDialer;
   /** The `_hello` data: `{ role: "client", id, pid }`. */
   hello: Record<string, unknown>;
   /** How long to wait for the connection and the answer, in ms (default 5000). */
@@ -290,9 +309,13 @@ export interface RequestMasterOptions {
  * @example
  * ```ts
  * import { requestMaster } from "./master_link.ts";
+ * import { SocketLinkDialer } from "../transport/link_transport.ts";
  * await requestMaster("_minion_event", {
  *   load: { cmd: "_minion_event", id: "web1", tag: "my/tag", data: { a: 1 } },
- * }, { path: "/tmp/m/master_minion_link.ipc", hello: { role: "client", id: "web1" } });
+ * }, {
+ *   dialer: new SocketLinkDialer("/tmp/m/master_minion_link.ipc"),
+ *   hello: { role: "client", id: "web1" },
+ * });
  * ```
  */
 export async function requestMaster(
@@ -300,16 +323,17 @@ export async function requestMaster(
   data: Record<string, unknown>,
   options: RequestMasterOptions,
 ): Promise<unknown> {
-  let conn: Deno.UnixConn;
+  let channel;
   try {
-    conn = await Deno.connect({ transport: "unix", path: options.path });
+    channel = await options.dialer.dial();
   } catch (err) {
-    throw new MasterRequestError(
-      `no master listening at ${options.path}: ${(err as Error).message}`,
-      { cause: err },
-    );
+    throw permissionError(err, `reaching the master at ${options.dialer.describe()}`) ??
+      new MasterRequestError(
+        `no master listening at ${options.dialer.describe()}: ${(err as Error).message}`,
+        { cause: err },
+      );
   }
-  const connection = new LinkConnection(new UnixChannel(conn));
+  const connection = new LinkConnection(channel);
   const timeout = Promise.withResolvers<never>();
   const timer = setTimeout(
     () => timeout.reject(new MasterRequestError(`no answer from the master to ${tag}`)),

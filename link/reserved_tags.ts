@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { isJid } from "../jobs/jid.ts";
+import { isJid } from "../bus/jid.ts";
 
 /** Tag prefixes reserved for the master. A prefix ending without `/` also matches the bare tag. */
 export const RESERVED_TAG_PREFIXES: readonly string[] = Object.freeze([

@@ -11,7 +11,8 @@
  */
 import type { EventClient } from "../bus/event_client.ts";
 import { tagify } from "../bus/tagify.ts";
-import { genJid } from "../jobs/jid.ts";
+import { genJid } from "../bus/jid.ts";
+import type { PublishedJob } from "../jobs/local_client.ts";
 import { compileTarget, TARGET_TYPES, type TargetType } from "../jobs/target.ts";
 import { isRecord } from "../link/link_connection.ts";
 import { LinkRequestError, type MinionLinkServer } from "../link/link_server.ts";
@@ -30,15 +31,8 @@ export interface PublishRequest {
   user?: string;
 }
 
-/** What the master answers a `_publish` with. */
-export interface PublishResult {
-  /** The new job's id. */
-  jid: string;
-  /** The minions expected to answer. */
-  minions: string[];
-  /** Those of them that are not connected. */
-  missing: string[];
-}
+/** What the master answers a `_publish` with (the job `LocalClient` sees). */
+export type PublishResult = PublishedJob;
 
 /**
  * Publishes a job: fires `<jid>` and `salt/job/<jid>/new`, then sends it to

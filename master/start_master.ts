@@ -1,31 +1,36 @@
 /**
- * The master daemon's parts: its bus (a broker Worker on
- * `master_event_pub.ipc` / `master_event_pull.ipc`) and the minion link
- * server beside it, firing minion events and job events onto the bus
- * in-process.
+ * `startMaster`: the master as a list of components over one
+ * {@linkcode MasterContext}: its bus (a broker Worker on
+ * `master_event_pub.ipc` / `master_event_pull.ipc`), then the minion link
+ * server, job publishing, presence and the HTTP API.
  *
  * @module
  */
+import { type BusHandle, startBus } from "../broker/start_bus.ts";
 import type { BusConfig } from "../bus/config.ts";
 import type { EventClient } from "../bus/event_client.ts";
 import { createLogger, type Logger } from "../bus/log.ts";
-import { MinionLinkServer } from "../link/link_server.ts";
-import { type BusHandle, startBus } from "../workers/start_bus.ts";
-import { serveJobs } from "./job_publisher.ts";
-import { PresenceReporter } from "./presence.ts";
+import type { MinionLinkServer } from "../link/link_server.ts";
+import { inProcessServices } from "../link/node_services.ts";
+import { defaultMasterComponents } from "./components.ts";
+import { type MasterComponent, MasterContext } from "./master_context.ts";
 
 /** Options of {@linkcode startMaster}. */
 export interface StartMasterOptions {
   /** The resolved master configuration. */
   config: BusConfig;
+  /** The config file it came from, for messages. */
+  source?: string;
   /** Where to log (default: standard error at `log_level`). */
   log?: Logger;
   /** An already running bus to serve (default: a new one on `config`). */
   bus?: BusHandle;
+  /** The components, in start order (default: {@linkcode defaultMasterComponents}). */
+  components?: MasterComponent[];
 }
 
 /**
- * A running master: bus and minion link. Close it with `close()` or `await using`.
+ * A running master. Close it with `close()` or `await using`.
  *
  * @example
  * ```ts
@@ -38,31 +43,37 @@ export interface StartMasterOptions {
 export class MasterHandle implements AsyncDisposable {
   #closed: Promise<void> | null = null;
   readonly #ownsBus: boolean;
-  readonly #presence: PresenceReporter | null;
+  readonly #started: MasterComponent[];
 
   /** @internal Use {@linkcode startMaster}. */
   constructor(
-    /** The master bus. */
-    readonly bus: BusHandle,
-    /** The minion link server. */
-    readonly minions: MinionLinkServer,
-    /** The in-process client the master fires with. */
-    readonly events: EventClient,
-    presence: PresenceReporter | null,
+    /** What the components share. */
+    readonly context: MasterContext,
+    started: MasterComponent[],
     ownsBus: boolean,
   ) {
-    this.#presence = presence;
+    this.#started = started;
     this.#ownsBus = ownsBus;
   }
 
-  /** Closes the minion link, then the bus (socket files removed). */
+  /** The master bus. */
+  get bus(): BusHandle {
+    return this.context.bus;
+  }
+
+  /** The minion link server (who is connected, what they announced). */
+  get minions(): MinionLinkServer {
+    return this.context.minions;
+  }
+
+  /** The in-process client the master fires with. */
+  get events(): EventClient {
+    return this.context.events;
+  }
+
+  /** Closes the components in reverse order, then the bus (socket files removed). */
   close(): Promise<void> {
-    this.#closed ??= (async () => {
-      await this.minions.close();
-      await this.#presence?.close();
-      await this.events.close();
-      if (this.#ownsBus) await this.bus.close();
-    })();
+    this.#closed ??= closeAll(this.context, this.#started, this.#ownsBus);
     return this.#closed;
   }
 
@@ -72,9 +83,27 @@ export class MasterHandle implements AsyncDisposable {
   }
 }
 
+async function closeAll(
+  ctx: MasterContext,
+  started: MasterComponent[],
+  ownsBus: boolean,
+): Promise<void> {
+  for (const component of [...started].reverse()) {
+    try {
+      await component.close();
+    } catch (err) {
+      ctx.log.warning(
+        `closing ${component.name} failed: ${err instanceof Error ? err.message : err}`,
+      );
+    }
+  }
+  await ctx.events.close();
+  if (ownsBus) await ctx.bus.close();
+}
+
 /**
- * Starts a master: the bus, then the minion link server in the same
- * `sock_dir`.
+ * Starts a master: the bus, then each component in order. When one fails
+ * to start, those already started are closed and the error is thrown.
  *
  * @throws {BrokerStartError} when a socket cannot be bound.
  * @example
@@ -89,29 +118,23 @@ export async function startMaster(options: StartMasterOptions): Promise<MasterHa
   const { config } = options;
   const log = options.log ?? createLogger(config.log_level);
   const bus = options.bus ?? await startBus({ node: "master", config, log });
-  const events = bus.getEvent({ listen: false });
-  let presence: PresenceReporter | null = null;
+  const ctx = new MasterContext(
+    config,
+    options.source,
+    log,
+    bus,
+    bus.getEvent({ listen: false }),
+    inProcessServices(bus),
+  );
+  const started: MasterComponent[] = [];
   try {
-    const minions = await MinionLinkServer.listen({
-      sockDir: config.sock_dir,
-      events,
-      log,
-      maxFrameSize: config.max_frame_size,
-      onPresence: (id, connected) => presence?.changed(id, connected),
-    });
-    if (config.presence_events === true) {
-      presence = new PresenceReporter(
-        events,
-        () => minions.minions.map((m) => m.id),
-        (config.loop_interval as number | undefined) ?? 60,
-      );
+    for (const component of options.components ?? defaultMasterComponents()) {
+      await component.start(ctx);
+      started.push(component);
     }
-    serveJobs(minions, events);
-    return new MasterHandle(bus, minions, events, presence, options.bus === undefined);
   } catch (err) {
-    await presence?.close();
-    await events.close();
-    if (options.bus === undefined) await bus.close();
+    await closeAll(ctx, started, options.bus === undefined);
     throw err;
   }
+  return new MasterHandle(ctx, started, options.bus === undefined);
 }

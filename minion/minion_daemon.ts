@@ -10,14 +10,14 @@ import type { BusConfig } from "../bus/config.ts";
 import { ConfigError } from "../bus/errors.ts";
 import type { EventClient } from "../bus/event_client.ts";
 import { createLogger, type Logger } from "../bus/log.ts";
-import { masterLinkPathFor } from "../link/master_address.ts";
+import { socketServices } from "../link/node_services.ts";
 import { isRecord } from "../link/link_connection.ts";
 import type { Loader } from "../modules/loader.ts";
 import { type JobMinion, runPublishedJob } from "./job_runner.ts";
-import { MasterLink } from "../link/master_link.ts";
+import type { MasterLink } from "../link/master_link.ts";
 import { reservedTagReason } from "../link/reserved_tags.ts";
-import { type BusHandle, startBus } from "../workers/start_bus.ts";
-import { minionEventLoad } from "./minion_event_load.ts";
+import { type BusHandle, startBus } from "../broker/start_bus.ts";
+import { minionEventLoad } from "../link/minion_event_load.ts";
 import { startEventLoads } from "./start_events.ts";
 
 /** Options of {@linkcode startMinion}. */
@@ -168,13 +168,12 @@ export async function startMinion(options: StartMinionOptions): Promise<MinionHa
     throw new ConfigError("a minion needs an id: give --id ID or set id: in the minion config");
   }
   const log = options.log ?? createLogger(config.log_level);
-  const linkPath = masterLinkPathFor(config);
   const grains = options.grains ?? options.loader?.grains ?? {};
   const bus = await startBus({ node: "minion", config, log });
   const listener = bus.getEvent();
   let handle: MinionHandle | null = null;
-  const link = new MasterLink({
-    path: linkPath,
+  const link = socketServices.masterLink(config, {
+    keepAlive: true,
     hello: () => ({ role: "minion", id, pid: Deno.pid, grains }),
     log,
     queueSize: config.master_queue_size as number | undefined,

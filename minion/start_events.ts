@@ -8,7 +8,7 @@
  */
 import type { BusConfig } from "../bus/config.ts";
 import { tagify } from "../bus/tagify.ts";
-import { minionEventLoad } from "./minion_event_load.ts";
+import { minionEventLoad } from "../link/minion_event_load.ts";
 
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Logger } from "../bus/log.ts";
+import type { NodeServices } from "../link/node_services.ts";
 
 /**
  * An execution function as the loader exposes it in `salt`: any arguments,
@@ -87,6 +88,8 @@ export interface ModuleContext {
   readonly salt: SaltFunctions;
   /** The loader's logger. */
   readonly log: Logger;
+  /** How the function reaches buses and the master (never open sockets yourself). */
+  readonly services: NodeServices;
   /** The name of the function being called, e.g. `"event.send"`. */
   readonly fun: string;
   /** Resources shared across calls, closed with the loader. */

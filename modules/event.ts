@@ -2,18 +2,17 @@
  * The `event` execution module (spec §4): `event.fire` puts an event on the
  * local minion bus, `event.fire_master` sends one to the master, and
  * `event.send` builds the data Salt's way and picks between the two.
- * Failures are logged and returned as `false`, never thrown.
+ * Failures are logged and returned as `false`, as in Salt; a missing Deno
+ * permission is thrown as a `PermissionError` naming the flag.
  *
  * @module
  */
 import { resolveConfig } from "../bus/config.ts";
-import { configSocketPaths } from "../bus/config.ts";
-import { EventClient } from "../bus/event_client.ts";
+import type { EventClient } from "../bus/event_client.ts";
+import { PermissionError, withPermission } from "../bus/permission.ts";
 import { isRecord } from "../link/link_connection.ts";
-import { masterLinkPathFor } from "../link/master_address.ts";
-import { MasterLink } from "../link/master_link.ts";
-import { minionEventLoad } from "../minion/minion_event_load.ts";
-import { UnixConnector } from "../workers/unix_channel.ts";
+import { minionEventLoad } from "../link/minion_event_load.ts";
+import { linkDialerFor } from "../transport/link_transport.ts";
 import type { ModuleContext } from "./context.ts";
 
 /** How long `fire_master` waits for the master's link and its answer. */
@@ -40,6 +39,7 @@ export async function fire(this: ModuleContext, data: unknown, tag: unknown): Pr
     if (!sent) this.log.warning(`event.fire ${String(tag)}: no minion bus at ${bus.location}`);
     return sent;
   } catch (err) {
+    if (err instanceof PermissionError) throw err;
     this.log.warning(`event.fire ${String(tag)}: ${messageOf(err)}`);
     return false;
   }
@@ -89,6 +89,7 @@ export async function fire_master(
     }
     return sent;
   } catch (err) {
+    if (err instanceof PermissionError) throw err;
     this.log.warning(`event.fire_master ${String(tag)}: ${messageOf(err)}`);
     return false;
   }
@@ -125,7 +126,12 @@ export async function send(
   kwargs: Record<string, unknown> = {},
 ): Promise<boolean> {
   const dataDict: Record<string, unknown> = {};
-  if (with_env) dataDict.environ = subset(Deno.env.toObject(), with_env);
+  if (with_env) {
+    dataDict.environ = subset(
+      withPermission("event.send with_env", () => Deno.env.toObject()),
+      with_env,
+    );
+  }
   if (with_grains) dataDict.grains = subset(this.grains, with_grains);
   if (with_pillar) dataDict.pillar = subset(this.pillar, with_pillar);
   if (with_env_opts) {
@@ -158,9 +164,7 @@ function subset(source: Readonly<Record<string, unknown>>, which: unknown): unkn
 function minionBus(ctx: ModuleContext): EventClient {
   return ctx.resources.get("event:minion-bus", () => {
     const config = resolveConfig("minion", ctx.opts as Record<string, unknown>);
-    return new EventClient(new UnixConnector(configSocketPaths(config)), config, ctx.log, {
-      listen: false,
-    });
+    return ctx.services.eventClient(config, ctx.log, { listen: false });
   });
 }
 
@@ -171,19 +175,17 @@ async function sendToMaster(
   data: Record<string, unknown>,
 ): Promise<boolean> {
   const config = resolveConfig("minion", ctx.opts as Record<string, unknown>);
-  const path = masterLinkPathFor(config);
   const link = ctx.resources.get(
     "event:master-link",
     () =>
-      new MasterLink({
-        path,
+      ctx.services.masterLink(config, {
         hello: () => ({ role: "client", id: config.id ?? "", pid: Deno.pid }),
         log: ctx.log,
         queueSize: config.master_queue_size as number | undefined,
       }),
   );
   if (!(await link.waitConnected(MASTER_CONNECT_MS))) {
-    throw new Error(`no master listening at ${path}`);
+    throw new Error(`no master listening at ${linkDialerFor(config).describe()}`);
   }
   return (await link.request(command, data, MASTER_ANSWER_MS)) !== false;
 }

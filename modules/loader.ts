@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ConfigError } from "../bus/errors.ts";
 import { createLogger, isLogLevel, type Logger } from "../bus/log.ts";
+import { type NodeServices, socketServices } from "../link/node_services.ts";
 import { BUILTIN_MODULES, type ModuleSource } from "./builtin.ts";
 import type { LoaderResources, ModuleContext, SaltFunction, SaltFunctions } from "./context.ts";
 import { CommandNotFoundError, LoaderClosedError } from "./errors.ts";
@@ -31,6 +32,8 @@ export interface LoaderOptions {
   pillar?: Record<string, unknown>;
   /** Where to log (default: standard error at `opts.log_level`, else warnings). */
   log?: Logger;
+  /** How modules reach buses and the master (default: over sockets). */
+  services?: NodeServices;
 }
 
 /**
@@ -136,6 +139,8 @@ export class Loader implements AsyncDisposable {
   readonly errors: readonly ModuleLoadError[];
   /** The loader's logger. */
   readonly log: Logger;
+  /** How modules reach buses and the master. */
+  readonly services: NodeServices;
   readonly #entries = new Map<string, Entry>();
   readonly #errors: ModuleLoadError[] = [];
   readonly #resources = new ResourcePool();
@@ -148,7 +153,9 @@ export class Loader implements AsyncDisposable {
     grains: Readonly<Record<string, unknown>>;
     pillar: Readonly<Record<string, unknown>>;
     log: Logger;
+    services?: NodeServices;
   }) {
+    this.services = options.services ?? socketServices;
     this.opts = options.opts;
     this.grains = options.grains;
     this.pillar = options.pillar;
@@ -296,6 +303,7 @@ export class Loader implements AsyncDisposable {
       pillar: this.pillar,
       salt: this.salt,
       log: this.log,
+      services: this.services,
       fun,
       resources: this.#resources,
     });
@@ -500,7 +508,7 @@ export async function loadModules(options: LoaderOptions): Promise<Loader> {
   const pillar = Object.freeze({ ...(options.pillar ?? mapping("pillar", opts.pillar)) });
   const log = options.log ??
     createLogger(isLogLevel(opts.log_level) ? opts.log_level : "warning");
-  const loader = new Loader({ opts, grains, pillar, log });
+  const loader = new Loader({ opts, grains, pillar, log, services: options.services });
   for (const source of BUILTIN_MODULES) await loader.addModule(source);
   const dirs = options.moduleDirs !== undefined
     ? moduleDirsOf(options.moduleDirs)

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { pythonJsonDumps } from "../cli/python_json.ts";
+import { pythonJsonDumps } from "./python_json.ts";
 
 /** Options of {@linkcode json}. */
 export interface JsonOutputOptions {

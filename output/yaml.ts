@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { stringify } from "yaml";
+import { stringify } from "npm:yaml@2.9.1";
 
 function sortEntries(a: { key: unknown }, b: { key: unknown }): number {
   const x = String(a.key);

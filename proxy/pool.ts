@@ -12,7 +12,7 @@
  */
 import type { Logger, LogLevel } from "../bus/log.ts";
 import { SaltbusError } from "../bus/errors.ts";
-import type { ProxyWorkerCommand, ProxyWorkerReport } from "../workers/proxy_protocol.ts";
+import type { ProxyWorkerCommand, ProxyWorkerReport } from "./proxy_protocol.ts";
 import type { DeviceResult, ProxyJob } from "./device_runner.ts";
 import type { DeviceOptions } from "./proxy_module.ts";
 

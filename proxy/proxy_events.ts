@@ -8,7 +8,7 @@
 import { type BusConfig, configSocketPaths } from "../bus/config.ts";
 import type { EventClient } from "../bus/event_client.ts";
 import type { Logger } from "../bus/log.ts";
-import { getEvent } from "../mod.ts";
+import { getEvent } from "../transport/get_event.ts";
 import type { DeviceResult } from "./device_runner.ts";
 
 /**

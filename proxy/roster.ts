@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { parse } from "yaml";
+import { parse } from "npm:yaml@2.9.1";
 import { SaltbusError } from "../bus/errors.ts";
 import type { TargetCandidate } from "../jobs/target.ts";
 import type { DeviceOptions } from "./proxy_module.ts";

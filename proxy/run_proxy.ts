@@ -9,7 +9,7 @@
 import { userInfo } from "node:os";
 import { resolveConfig } from "../bus/config.ts";
 import { createLogger, isLogLevel, type Logger, type LogLevel } from "../bus/log.ts";
-import { genJid } from "../jobs/jid.ts";
+import { genJid } from "../bus/jid.ts";
 import { publishArgs } from "../jobs/return_load.ts";
 import { compileTarget, type TargetType } from "../jobs/target.ts";
 import { CommandNotFoundError } from "../modules/errors.ts";

@@ -5,7 +5,7 @@
  * by itself after the API restarts.
  */
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
+import type { Page } from "npm:playwright-core@1.65.1";
 import { launchBrowser, PASSWORD, startTestApi, syncHub } from "./api_harness.ts";
 import { startTestBus } from "./harness.ts";
 

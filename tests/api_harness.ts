@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium } from "npm:playwright-core@1.65.1";
 import { resolveConfig } from "../bus/config.ts";
 import { packEventFrame } from "../bus/event_codec.ts";
 import { packData } from "../bus/msgpack.ts";

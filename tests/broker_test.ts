@@ -12,7 +12,7 @@ import { encodeFrame, FrameScanner } from "../bus/frame.ts";
 import { silentLogger } from "../bus/log.ts";
 import { packData } from "../bus/msgpack.ts";
 import { DROPPED_TAG } from "../bus/router.ts";
-import { startBus } from "../workers/start_bus.ts";
+import { startBus } from "../broker/start_bus.ts";
 import { sleep, startTestBus, type TestBus } from "./harness.ts";
 
 const hex = fromHex;

@@ -8,7 +8,7 @@ import { resolveConfig } from "../bus/config.ts";
 import type { EventClient } from "../bus/event_client.ts";
 import { startMaster } from "../master/start_master.ts";
 import { getEvent } from "../mod.ts";
-import { startBus } from "../workers/start_bus.ts";
+import { startBus } from "../broker/start_bus.ts";
 import { makeSite } from "./daemons.ts";
 import { captureLog, ROOT, runCli } from "./harness.ts";
 
@@ -253,7 +253,6 @@ Deno.test("call and minion: wrong arguments print what was wrong and exit non-ze
     [["call", "test.echo", "--local"], 1, /missing 1 required positional argument: 'text'/],
     [["call", "test.ping", "x=1", "--local"], 1, /unexpected keyword argument 'x'/],
     [["call", "test.ping", "--bogus"], 2, /Unknown option '--bogus'/],
-    [["minion"], 1, /a minion needs an id/],
     [["minion", "--id", "m1", "extra"], 2, /minion takes no arguments/],
   ];
   for (const [args, code, message] of cases) {

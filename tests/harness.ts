@@ -9,7 +9,7 @@ import type { EventClient } from "../bus/event_client.ts";
 import { createLogger, type Logger, type MessageLevel } from "../bus/log.ts";
 import type { NodeKind } from "../bus/paths.ts";
 import { getEvent, type GetEventFactoryOptions } from "../mod.ts";
-import { type BusHandle, startBus } from "../workers/start_bus.ts";
+import { type BusHandle, startBus } from "../broker/start_bus.ts";
 
 /** Log lines captured during a test. */
 export interface CapturedLog {

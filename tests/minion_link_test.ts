@@ -8,11 +8,12 @@ import { resolveConfig } from "../bus/config.ts";
 import type { EventClient } from "../bus/event_client.ts";
 import { encodeFrame } from "../bus/frame.ts";
 import { packEvent } from "../bus/event_codec.ts";
-import { masterLinkPath } from "../link/link_paths.ts";
+import { masterLinkPath } from "../transport/link_paths.ts";
+import { SocketLinkDialer } from "../transport/link_transport.ts";
 import { MasterRequestError, requestMaster } from "../link/master_link.ts";
 import { type MasterHandle, startMaster } from "../master/start_master.ts";
 import { type MinionHandle, startMinion } from "../minion/minion_daemon.ts";
-import { startBus } from "../workers/start_bus.ts";
+import { startBus } from "../broker/start_bus.ts";
 import { captureLog, sleep } from "./harness.ts";
 
 interface Pair extends AsyncDisposable {
@@ -198,7 +199,7 @@ Deno.test("reserved tags from a minion are refused by the minion and by the mast
   await assert.rejects(
     requestMaster("_minion_event", {
       load: { cmd: "_minion_event", id: "web1", tag: "salt/key", data: {} },
-    }, { path: masterLinkPath(pair.masterDir), hello: { role: "client", id: "web1" } }),
+    }, { dialer: linkDialer(pair.masterDir), hello: { role: "client", id: "web1" } }),
     (err: Error) =>
       err instanceof MasterRequestError && /refused: reserved for the master/.test(err.message),
   );
@@ -209,7 +210,7 @@ Deno.test("reserved tags from a minion are refused by the minion and by the mast
   await assert.rejects(
     requestMaster("_minion_event", {
       load: { cmd: "_minion_event", id: "db1", tag: "myco/x", data: {} },
-    }, { path: masterLinkPath(pair.masterDir), hello: { role: "client", id: "web1" } }),
+    }, { dialer: linkDialer(pair.masterDir), hello: { role: "client", id: "web1" } }),
     /on the link of web1: refused/,
   );
   assert.equal(await pair.listener.getEvent({ wait: 0.2 }), null);
@@ -329,7 +330,7 @@ Deno.test("a _return load becomes salt/job/<jid>/ret/<id>", async () => {
   };
   assert.equal(
     await requestMaster("_return", { load }, {
-      path: masterLinkPath(pair.masterDir),
+      dialer: linkDialer(pair.masterDir),
       hello: { role: "client", id: "web1" },
     }),
     true,
@@ -376,3 +377,7 @@ Deno.test("presence_events: salt/presence/change as minions come and go, salt/pr
   const lost = await nextEvent(listener, "salt/presence/change");
   assert.deepEqual([lost.data.new, lost.data.lost], [[], ["p1"]]);
 });
+
+function linkDialer(masterDir: string): SocketLinkDialer {
+  return new SocketLinkDialer(masterLinkPath(masterDir));
+}

@@ -12,10 +12,10 @@
 import { createLogger, type Logger } from "../bus/log.ts";
 import { type Outbound, Router } from "../bus/router.ts";
 import type { ByteChannel } from "../bus/transport.ts";
-import type { BrokerCommand, BrokerReport, BrokerSettings } from "./broker_protocol.ts";
-import { PortChannel } from "./port_channel.ts";
-import { UnixChannel } from "./unix_channel.ts";
-import { closeUnixListener, ensureSockDir, listenUnix } from "./unix_listener.ts";
+import type { BrokerCommand, BrokerReport, BrokerSettings } from "../broker/broker_protocol.ts";
+import { PortChannel } from "../transport/port_channel.ts";
+import { type BoundListener, listenEndpoint } from "../transport/endpoint.ts";
+import { ensureSockDir } from "../transport/sock_dir.ts";
 
 const report = (message: BrokerReport) => self.postMessage(message);
 
@@ -23,7 +23,7 @@ const report = (message: BrokerReport) => self.postMessage(message);
 class Broker {
   readonly router: Router;
   readonly channels = new Set<ByteChannel>();
-  listeners: { listener: Deno.UnixListener; path: string }[] = [];
+  listeners: BoundListener[] = [];
   #nextConn = 1;
 
   constructor(readonly settings: BrokerSettings, readonly log: Logger) {
@@ -37,23 +37,23 @@ class Broker {
   async start(): Promise<void> {
     const { sockDir, paths, pubMode } = this.settings;
     await ensureSockDir(sockDir);
-    const pull = await listenUnix(paths.pull, 0o600);
-    this.listeners.push({ listener: pull, path: paths.pull });
+    const pull = await listenEndpoint(paths.pull, 0o600);
+    this.listeners.push(pull);
     try {
-      const pub = await listenUnix(paths.pub, pubMode);
-      this.listeners.push({ listener: pub, path: paths.pub });
-      void this.#accept(pub, (conn) => this.subscriber(new UnixChannel(conn), "pub"));
+      const pub = await listenEndpoint(paths.pub, pubMode);
+      this.listeners.push(pub);
+      void this.#accept(pub, (channel) => this.subscriber(channel, "pub"));
     } catch (err) {
       await this.stop();
       throw err;
     }
-    void this.#accept(pull, (conn) => this.publisher(new UnixChannel(conn), "pull"));
+    void this.#accept(pull, (channel) => this.publisher(channel, "pull"));
     this.log.info(`listening on ${paths.pub} and ${paths.pull}`);
   }
 
-  async #accept(listener: Deno.UnixListener, handle: (conn: Deno.Conn) => void): Promise<void> {
+  async #accept(listener: BoundListener, handle: (channel: ByteChannel) => void): Promise<void> {
     try {
-      for await (const conn of listener) handle(conn);
+      for await (const channel of listener.accept()) handle(channel);
     } catch (err) {
       if (!(err instanceof Deno.errors.BadResource)) {
         this.log.error(`listener stopped: ${err instanceof Error ? err.message : err}`);
@@ -107,7 +107,7 @@ class Broker {
   }
 
   async stop(): Promise<void> {
-    for (const { listener, path } of this.listeners) await closeUnixListener(listener, path);
+    for (const listener of this.listeners) await listener.close();
     this.listeners = [];
     this.router.closeAll();
     for (const channel of this.channels) channel.close();

@@ -11,7 +11,7 @@
 /// <reference lib="deno.worker" />
 import { createLogger } from "../bus/log.ts";
 import { type DeviceResult, DeviceRunner } from "../proxy/device_runner.ts";
-import type { ProxyWorkerCommand, ProxyWorkerReport } from "./proxy_protocol.ts";
+import type { ProxyWorkerCommand, ProxyWorkerReport } from "../proxy/proxy_protocol.ts";
 
 const report = (message: ProxyWorkerReport) => self.postMessage(message);
 

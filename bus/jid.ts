@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { nowMicros } from "../bus/stamp.ts";
+import { nowMicros } from "./stamp.ts";
 
 /** Options of {@linkcode genJid}. */
 export interface GenJidOptions {

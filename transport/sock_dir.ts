@@ -1,5 +1,5 @@
 /**
- * Binding a bus's Unix sockets the way Salt does (§1.5): `sock_dir` created
+ * The socket directory and its Unix socket files, as Salt keeps them (§1.5): `sock_dir` created
  * 0700, sockets 0600 (the pub socket 0660 when group access is configured),
  * a stale socket file from a crashed broker replaced, a live broker never
  * taken over.
@@ -15,7 +15,7 @@ import { BrokerStartError } from "../bus/errors.ts";
  * @throws {BrokerStartError} saying what is wrong and what to do.
  * @example
  * ```ts
- * import { ensureSockDir } from "./unix_listener.ts";
+ * import { ensureSockDir } from "./sock_dir.ts";
  * await ensureSockDir(await Deno.makeTempDir());
  * ```
  */
@@ -53,7 +53,7 @@ export async function ensureSockDir(sockDir: string): Promise<void> {
  * path is something other than a socket.
  * @example
  * ```ts
- * import { clearStaleSocket } from "./unix_listener.ts";
+ * import { clearStaleSocket } from "./sock_dir.ts";
  * await clearStaleSocket("/tmp/saltbus-test/master_event_pub.ipc");
  * ```
  */
@@ -83,56 +83,6 @@ export async function clearStaleSocket(path: string): Promise<void> {
   throw new BrokerStartError(
     `a broker is already listening on ${path}; stop it first or choose another sock_dir`,
   );
-}
-
-/**
- * Binds a Unix socket listener at `path` with file mode `mode`, replacing a
- * stale socket file.
- *
- * @throws {BrokerStartError} when the path is held by a live broker or
- * cannot be bound.
- * @example
- * ```ts
- * import { listenUnix } from "./unix_listener.ts";
- * const dir = await Deno.makeTempDir();
- * const listener = await listenUnix(`${dir}/master_event_pub.ipc`, 0o600);
- * listener.close();
- * ```
- */
-export async function listenUnix(path: string, mode: number): Promise<Deno.UnixListener> {
-  await clearStaleSocket(path);
-  let listener: Deno.UnixListener;
-  try {
-    listener = Deno.listen({ transport: "unix", path });
-  } catch (err) {
-    throw new BrokerStartError(`cannot listen on ${path}: ${messageOf(err)}`, { cause: err });
-  }
-  try {
-    await Deno.chmod(path, mode);
-  } catch (err) {
-    listener.close();
-    throw new BrokerStartError(`cannot set mode ${mode.toString(8)} on ${path}`, { cause: err });
-  }
-  return listener;
-}
-
-/**
- * Closes a listener and makes sure its socket file is gone.
- *
- * @example
- * ```ts
- * import { closeUnixListener, listenUnix } from "./unix_listener.ts";
- * const dir = await Deno.makeTempDir();
- * await closeUnixListener(await listenUnix(`${dir}/s.ipc`, 0o600), `${dir}/s.ipc`);
- * ```
- */
-export async function closeUnixListener(listener: Deno.Listener, path: string): Promise<void> {
-  try {
-    listener.close();
-  } catch {
-    // already closed
-  }
-  await Deno.remove(path).catch(() => {});
 }
 
 function messageOf(err: unknown): string {

@@ -7,7 +7,15 @@
  * @module
  */
 import type { ByteChannel } from "../bus/transport.ts";
-import type { PortMessage } from "./broker_protocol.ts";
+
+/**
+ * On an actor's MessagePort, either way: `d` carries bytes, `a` acknowledges
+ * the last `d` (flow control: one batch in flight), `c` closes.
+ */
+export type PortMessage =
+  | { t: "d"; b: Uint8Array }
+  | { t: "a" }
+  | { t: "c"; reason?: string };
 
 /**
  * A byte stream over a MessagePort.

@@ -6,7 +6,7 @@
  */
 import type { EventClient } from "../bus/event_client.ts";
 import { exprMatch } from "../bus/tag_match.ts";
-import { pythonJsonDumps } from "./python_json.ts";
+import { pythonJsonDumps } from "../output/python_json.ts";
 
 /** What `state.event` prints per event. */
 export type EventFormat = "salt" | "json";
@@ -51,7 +51,7 @@ export function formatStateEvent(tag: string, data: unknown, pretty: boolean): s
  *
  * @example
  * ```ts
- * import { getEvent } from "../mod.ts";
+ * import { getEvent } from "../transport/get_event.ts";
  * import { watchEvents } from "./state_event.ts";
  * await using ev = getEvent("master", { sockDir: "/tmp/saltbus-test" });
  * await watchEvents(ev, { tagmatch: "salt/job/*", count: 1 });

@@ -8,11 +8,9 @@
 import type { BusConfig } from "../bus/config.ts";
 import { UsageError } from "../bus/errors.ts";
 import { formatLogLine, type Logger } from "../bus/log.ts";
-import { untilStopSignal } from "../cli/signals.ts";
-import type { BusHandle } from "../workers/start_bus.ts";
-import { hashPassword } from "./auth.ts";
-import { hasApiBlock } from "./config.ts";
-import { type ApiServer, startApi } from "./server.ts";
+import { untilStopSignal } from "./signals.ts";
+import { hashPassword } from "../api/auth.ts";
+import { type ApiServer, startApi } from "../api/server.ts";
 
 /** Options of {@linkcode serveApi}. */
 export interface ServeApiOptions {
@@ -28,7 +26,18 @@ export interface ServeApiOptions {
   host?: string;
 }
 
-function announce(api: ApiServer): void {
+/**
+ * Prints where the API listens, as `master` and `api` do on start.
+ *
+ * @example
+ * ```ts
+ * import { announceApi } from "./api_command.ts";
+ * import type { ApiServer } from "../api/server.ts";
+ * declare const api: ApiServer;
+ * announceApi(api); // [saltbus info] API ready on http://127.0.0.1:8000/ (events at …)
+ * ```
+ */
+export function announceApi(api: ApiServer): void {
   console.error(formatLogLine("info", `API ready on ${api.url} (events at ${api.url}events)`));
 }
 
@@ -39,7 +48,7 @@ function announce(api: ApiServer): void {
  * @throws {UsageError} for a bad `--port`.
  * @example
  * ```ts
- * import { serveApi } from "./command.ts";
+ * import { serveApi } from "./api_command.ts";
  * import { loadConfig } from "../bus/config.ts";
  * import { createLogger } from "../bus/log.ts";
  * const config = await loadConfig("master", "/etc/saltbus/master");
@@ -55,38 +64,11 @@ export async function serveApi(options: ServeApiOptions): Promise<number> {
     }
   }
   const api = await startApi({ ...options, port, host: options.host });
-  announce(api);
+  announceApi(api);
   const signal = await untilStopSignal();
   options.log.info(`${signal}: shutting down the API`);
   await api.close();
   return 0;
-}
-
-/**
- * Starts the API inside `cli.ts master` when the config has an `api:`
- * block (through the in-process bus); `null` otherwise.
- *
- * @example
- * ```ts
- * import { startMasterApi } from "./command.ts";
- * import { startBus } from "../workers/start_bus.ts";
- * import { createLogger } from "../bus/log.ts";
- * const bus = await startBus({ config: { api: { port: 8000 } } });
- * const api = await startMasterApi(bus.config, bus, createLogger("info"));
- * await api?.close();
- * await bus.close();
- * ```
- */
-export async function startMasterApi(
-  config: BusConfig,
-  bus: BusHandle,
-  log: Logger,
-  source?: string,
-): Promise<ApiServer | null> {
-  if (!hasApiBlock(config)) return null;
-  const api = await startApi({ config, bus, log, source });
-  announce(api);
-  return api;
 }
 
 /**
@@ -97,7 +79,7 @@ export async function startMasterApi(
  *
  * @example
  * ```ts
- * import { printPasswordHash } from "./command.ts";
+ * import { printPasswordHash } from "./api_command.ts";
  * await printPasswordHash(["s3cret"]); // prints pbkdf2-sha256$600000$…$…
  * ```
  */

@@ -5,8 +5,8 @@
  * @module
  */
 import type { LogLevel, MessageLevel } from "../bus/log.ts";
-import type { DeviceResult, ProxyJob } from "../proxy/device_runner.ts";
-import type { DeviceOptions } from "../proxy/proxy_module.ts";
+import type { DeviceResult, ProxyJob } from "./device_runner.ts";
+import type { DeviceOptions } from "./proxy_module.ts";
 
 /** Main thread → proxy Worker: the job once, then devices one by one. */
 export type ProxyWorkerCommand =

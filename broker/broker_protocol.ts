@@ -36,12 +36,3 @@ export type BrokerReport =
   | { type: "start-failed"; name: string; message: string }
   | { type: "stopped" }
   | { type: "log"; level: MessageLevel; message: string };
-
-/**
- * On an actor's MessagePort, either way: `d` carries bytes, `a` acknowledges
- * the last `d` (flow control: one batch in flight), `c` closes.
- */
-export type PortMessage =
-  | { t: "d"; b: Uint8Array }
-  | { t: "a" }
-  | { t: "c"; reason?: string };

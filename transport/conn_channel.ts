@@ -1,11 +1,9 @@
 /**
- * {@linkcode ByteChannel} on a Unix socket connection, and a
- * {@linkcode Connector} for a bus's two socket paths.
+ * {@linkcode ByteChannel} on any `Deno.Conn`: a Unix socket, TCP or TLS.
  *
  * @module
  */
-import type { ByteChannel, Connector } from "../bus/transport.ts";
-import type { SocketPaths } from "../bus/paths.ts";
+import type { ByteChannel } from "../bus/transport.ts";
 
 /** Read size: Salt reads 4 KiB; larger reads cost fewer wake-ups. */
 const READ_SIZE = 64 * 1024;
@@ -15,14 +13,14 @@ const READ_SIZE = 64 * 1024;
  *
  * @example
  * ```ts
- * import { UnixChannel } from "./unix_channel.ts";
+ * import { ConnChannel } from "./conn_channel.ts";
  * const conn = await Deno.connect({ transport: "unix", path: "/tmp/x/master_event_pub.ipc" });
- * const channel = new UnixChannel(conn);
+ * const channel = new ConnChannel(conn);
  * console.log(await channel.read());
  * channel.close();
  * ```
  */
-export class UnixChannel implements ByteChannel {
+export class ConnChannel implements ByteChannel {
   #closed = false;
   #buffer = new Uint8Array(READ_SIZE);
 
@@ -56,6 +54,16 @@ export class UnixChannel implements ByteChannel {
     }
   }
 
+  /** Lets a pending read keep the process alive (the default). */
+  ref(): void {
+    if (!this.#closed) this.conn.ref();
+  }
+
+  /** A pending read no longer keeps the process alive (idle clients in scripts). */
+  unref(): void {
+    if (!this.#closed) this.conn.unref();
+  }
+
   /** Closes the socket (idempotent). */
   close(): void {
     if (this.#closed) return;
@@ -73,7 +81,7 @@ export class UnixChannel implements ByteChannel {
  *
  * @example
  * ```ts
- * import { isDisconnect } from "./unix_channel.ts";
+ * import { isDisconnect } from "./conn_channel.ts";
  * isDisconnect(new Deno.errors.BrokenPipe()); // true
  * ```
  */
@@ -81,38 +89,4 @@ export function isDisconnect(err: unknown): boolean {
   return err instanceof Deno.errors.BrokenPipe || err instanceof Deno.errors.ConnectionReset ||
     err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted ||
     err instanceof Deno.errors.NotConnected || err instanceof Deno.errors.ConnectionAborted;
-}
-
-/**
- * Connects to a bus through its Unix socket files.
- *
- * @example
- * ```ts
- * import { UnixConnector } from "./unix_channel.ts";
- * const connector = new UnixConnector({
- *   pub: "/tmp/x/master_event_pub.ipc",
- *   pull: "/tmp/x/master_event_pull.ipc",
- * });
- * const pull = await connector.connectPull();
- * pull.close();
- * ```
- */
-export class UnixConnector implements Connector {
-  /** Creates a connector for `paths`. */
-  constructor(readonly paths: SocketPaths) {}
-
-  /** Connects to the pub socket. */
-  async connectPub(): Promise<ByteChannel> {
-    return new UnixChannel(await Deno.connect({ transport: "unix", path: this.paths.pub }));
-  }
-
-  /** Connects to the pull socket. */
-  async connectPull(): Promise<ByteChannel> {
-    return new UnixChannel(await Deno.connect({ transport: "unix", path: this.paths.pull }));
-  }
-
-  /** The socket directory's pub and pull paths. */
-  describe(): string {
-    return this.paths.pull.replace(/[^/]*$/, "") || this.paths.pull;
-  }
 }

@@ -7,13 +7,14 @@
  * @module
  */
 import { type BusConfig, configSocketPaths, pubSocketMode, resolveConfig } from "../bus/config.ts";
+import { delay } from "../bus/async.ts";
 import { BrokerStartError } from "../bus/errors.ts";
 import { EventClient, type EventClientOptions } from "../bus/event_client.ts";
 import { createLogger, type Logger } from "../bus/log.ts";
 import type { NodeKind, SocketPaths } from "../bus/paths.ts";
 import type { ByteChannel, Connector } from "../bus/transport.ts";
 import type { BrokerCommand, BrokerReport, BrokerSettings } from "./broker_protocol.ts";
-import { PortChannel } from "./port_channel.ts";
+import { PortChannel } from "../transport/port_channel.ts";
 
 /** Options of {@linkcode startBus}. */
 export interface StartBusOptions {
@@ -150,7 +151,9 @@ export class BusHandle implements AsyncDisposable {
   }
 
   async #spawn(): Promise<void> {
-    const worker = new Worker(new URL("./broker_worker.ts", import.meta.url), { type: "module" });
+    const worker = new Worker(new URL("../workers/broker_worker.ts", import.meta.url), {
+      type: "module",
+    });
     this.#worker = worker;
     const started = Promise.withResolvers<void>();
     worker.onmessage = (e: MessageEvent<BrokerReport>) => {
@@ -189,7 +192,7 @@ export class BusHandle implements AsyncDisposable {
     this.#restarts++;
     this.#ready = (async () => {
       for (let attempt = 0; !this.#closing; attempt++) {
-        await new Promise((r) => setTimeout(r, RESTART_DELAYS_MS[Math.min(attempt, 6)]));
+        await delay(RESTART_DELAYS_MS[Math.min(attempt, 6)]);
         if (this.#closing) return;
         try {
           await this.#spawn();

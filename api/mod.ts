@@ -1,0 +1,29 @@
+/**
+ * salt-api's HTTP API: `/login`, `/events` (SSE), WebSockets, webhooks and
+ * the live viewer, on `Deno.serve`.
+ *
+ * ```ts
+ * import { startApi } from "@saltbus/saltbus/api";
+ * import { resolveConfig } from "@saltbus/saltbus";
+ *
+ * const api = await startApi({ config: resolveConfig("master", { api: { port: 8000 } }) });
+ * ```
+ *
+ * @module
+ */
+export { ApiServer, ApiStartError, startApi, type StartApiOptions } from "./server.ts";
+export {
+  type ApiSettings,
+  type ApiUser,
+  DEFAULT_TOKEN_EXPIRE,
+  resolveApiSettings,
+} from "./config.ts";
+export {
+  DEFAULT_PBKDF2_ITERATIONS,
+  hashPassword,
+  type TokenInfo,
+  type TokenRecord,
+  TokenStore,
+  verifyPassword,
+} from "./auth.ts";
+export { CLIENT_DROPPED_TAG, MISSED_TAG } from "./sse.ts";

@@ -1,0 +1,141 @@
+/**
+ * The master's built-in components, in the order `startMaster` starts
+ * them: the minion link server (with the `_minion_event` and `_return`
+ * handlers), job publishing, presence events, and the HTTP API (when the
+ * config has an `api:` block). The reactor, engines and event returners
+ * plug in the same way.
+ *
+ * @module
+ */
+import { hasApiBlock } from "../api/config.ts";
+import { type ApiServer, startApi } from "../api/server.ts";
+import { MinionLinkServer } from "../link/link_server.ts";
+import { listenLink } from "../transport/link_transport.ts";
+import { serveJobs } from "./job_publisher.ts";
+import type { MasterComponent, MasterContext } from "./master_context.ts";
+import { handleMinionLoads } from "./minion_loads.ts";
+import { PresenceReporter } from "./presence.ts";
+
+/**
+ * The minion link server: listens where minions connect, and fires what
+ * they send onto the master bus.
+ *
+ * @example
+ * ```ts
+ * import { linkServerComponent } from "./components.ts";
+ * console.log(linkServerComponent().name); // "link"
+ * ```
+ */
+export function linkServerComponent(): MasterComponent {
+  let server: MinionLinkServer | null = null;
+  return {
+    name: "link",
+    async start(ctx: MasterContext) {
+      server = MinionLinkServer.listen({
+        listener: await listenLink(ctx.config),
+        log: ctx.log,
+        maxFrameSize: ctx.config.max_frame_size,
+      });
+      handleMinionLoads(server, ctx.events, ctx.log);
+      ctx.setMinions(server);
+    },
+    async close() {
+      await server?.close();
+    },
+  };
+}
+
+/**
+ * Job publishing (`_publish`) and the `manage.*` answers (`_manage`).
+ *
+ * @example
+ * ```ts
+ * import { jobPublisherComponent } from "./components.ts";
+ * console.log(jobPublisherComponent().name); // "jobs"
+ * ```
+ */
+export function jobPublisherComponent(): MasterComponent {
+  return {
+    name: "jobs",
+    start(ctx: MasterContext) {
+      serveJobs(ctx.minions, ctx.events);
+    },
+    close() {},
+  };
+}
+
+/**
+ * `presence_events`: `salt/presence/change` as minions come and go, and
+ * `salt/presence/present` every `loop_interval`.
+ *
+ * @example
+ * ```ts
+ * import { presenceComponent } from "./components.ts";
+ * console.log(presenceComponent().name); // "presence"
+ * ```
+ */
+export function presenceComponent(): MasterComponent {
+  let reporter: PresenceReporter | null = null;
+  return {
+    name: "presence",
+    start(ctx: MasterContext) {
+      if (ctx.config.presence_events !== true) return;
+      const minions = ctx.minions;
+      const presence = new PresenceReporter(
+        ctx.events,
+        () => minions.minions.map((m) => m.id),
+        (ctx.config.loop_interval as number | undefined) ?? 60,
+      );
+      reporter = presence;
+      minions.onPresence((id, connected) => presence.changed(id, connected));
+    },
+    async close() {
+      await reporter?.close();
+    },
+  };
+}
+
+/**
+ * The HTTP API, when the config has an `api:` block; it reads the bus
+ * in-process. `onReady` hears its address once it listens.
+ *
+ * @example
+ * ```ts
+ * import { apiComponent } from "./components.ts";
+ * console.log(apiComponent((api) => console.log(api.url)).name); // "api"
+ * ```
+ */
+export function apiComponent(onReady?: (api: ApiServer) => void): MasterComponent {
+  let api: ApiServer | null = null;
+  return {
+    name: "api",
+    async start(ctx: MasterContext) {
+      if (!hasApiBlock(ctx.config)) return;
+      api = await startApi({ config: ctx.config, bus: ctx.bus, log: ctx.log, source: ctx.source });
+      onReady?.(api);
+    },
+    async close() {
+      await api?.close();
+    },
+  };
+}
+
+/**
+ * The master's components in their start order.
+ *
+ * @example
+ * ```ts
+ * import { defaultMasterComponents } from "./components.ts";
+ * console.log(defaultMasterComponents().map((c) => c.name)); // ["link", "jobs", "presence", "api"]
+ * ```
+ */
+export function defaultMasterComponents(
+  options: { onApiReady?: (api: ApiServer) => void } = {},
+): MasterComponent[] {
+  return [
+    linkServerComponent(),
+    jobPublisherComponent(),
+    presenceComponent(),
+    apiComponent(options.onApiReady),
+  ];
+}

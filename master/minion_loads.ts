@@ -1,0 +1,63 @@
+/**
+ * The master's handlers for what minions send over the link: `_minion_event`
+ * (fired onto the master bus, reserved tags refused) and `_return` (fired
+ * as `salt/job/<jid>/ret/<id>`, spec §7.2).
+ *
+ * @module
+ */
+import type { EventClient } from "../bus/event_client.ts";
+import { isJid } from "../bus/jid.ts";
+import type { Logger } from "../bus/log.ts";
+import { tagify } from "../bus/tagify.ts";
+import { reservedTagReason } from "../link/reserved_tags.ts";
+import {
+  type LinkPeer,
+  LinkRequestError,
+  type MinionLinkServer,
+  ownLoad,
+} from "../link/link_server.ts";
+
+/**
+ * Sets the `_minion_event` and `_return` handlers of `server`, firing on
+ * `events` (a client of the master bus; fire-only is enough).
+ *
+ * @example
+ * ```ts
+ * import { handleMinionLoads } from "./minion_loads.ts";
+ * import type { MinionLinkServer } from "../link/link_server.ts";
+ * import type { EventClient } from "../bus/event_client.ts";
+ * import { createLogger } from "../bus/log.ts";
+ * declare const server: MinionLinkServer;
+ * declare const events: EventClient;
+ * handleMinionLoads(server, events, createLogger("info"));
+ * ```
+ */
+export function handleMinionLoads(
+  server: MinionLinkServer,
+  events: EventClient,
+  log: Logger,
+): void {
+  const fire = async (data: Record<string, unknown>, tag: string, peer: LinkPeer) => {
+    const sent = await events.fireEvent(data, tag);
+    if (!sent) log.warning(`master bus unreachable: event ${tag} from ${peer.id} lost`);
+    return sent;
+  };
+  server.handle("_minion_event", (message, peer) => {
+    const load = ownLoad(message, peer);
+    if (typeof load.tag !== "string" || load.tag === "") {
+      throw new LinkRequestError("_minion_event needs a load with a tag");
+    }
+    const reason = reservedTagReason(load.tag, peer.id);
+    if (reason !== null) {
+      log.warning(`refused event ${load.tag} from minion ${peer.id}: ${reason}`);
+      throw new LinkRequestError(`event tag ${load.tag} refused: ${reason}`);
+    }
+    const { tok: _tok, ...event } = load;
+    return fire(event, load.tag, peer);
+  });
+  server.handle("_return", (message, peer) => {
+    const load = ownLoad(message, peer);
+    if (!isJid(load.jid)) throw new LinkRequestError(`_return without a valid jid`);
+    return fire(load, tagify([load.jid, "ret", peer.id], "job"), peer);
+  });
+}

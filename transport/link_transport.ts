@@ -1,0 +1,106 @@
+/**
+ * How the master↔minion link reaches across: a {@linkcode LinkDialer} on the
+ * minion's (or a client's) side, a {@linkcode LinkListener} on the master's.
+ * On one host both are the master's `master_minion_link.ipc` Unix socket
+ * (`master: local`); a network transport plugs in behind the same two
+ * interfaces.
+ *
+ * @module
+ */
+import type { BusConfig } from "../bus/config.ts";
+import { ConfigError } from "../bus/errors.ts";
+import { defaultSockDir } from "../bus/paths.ts";
+import type { ByteChannel } from "../bus/transport.ts";
+import { dialEndpoint, listenEndpoint } from "./endpoint.ts";
+import { masterLinkPath } from "./link_paths.ts";
+import { ensureSockDir } from "./sock_dir.ts";
+
+/** Opens connections to the master's link. */
+export interface LinkDialer {
+  /** Connects; rejects when the master is not there. */
+  dial(): Promise<ByteChannel>;
+  /** Where the master is, for messages. */
+  describe(): string;
+}
+
+/** The master's side: accepts link connections. */
+export interface LinkListener {
+  /** Where it listens, for messages. */
+  readonly address: string;
+  /** The connections, as they come; ends when closed. */
+  accept(): AsyncIterable<ByteChannel>;
+  /** Stops listening (a socket file is removed). */
+  close(): Promise<void>;
+}
+
+/**
+ * A {@linkcode LinkDialer} for a socket address (a path, or `tcp://…`).
+ *
+ * @example
+ * ```ts
+ * import { SocketLinkDialer } from "./link_transport.ts";
+ * const dialer = new SocketLinkDialer("/tmp/m/master_minion_link.ipc");
+ * const channel = await dialer.dial();
+ * channel.close();
+ * ```
+ */
+export class SocketLinkDialer implements LinkDialer {
+  /** Creates a dialer for `address`. */
+  constructor(readonly address: string) {}
+
+  /** Connects to the address. */
+  dial(): Promise<ByteChannel> {
+    return dialEndpoint(this.address);
+  }
+
+  /** The address. */
+  describe(): string {
+    return this.address;
+  }
+}
+
+/**
+ * The dialer for the master a configuration points at: for a minion config,
+ * its master (`master: local`, in `master_sock_dir`, by default the master's
+ * default `sock_dir`); for a master config, that master itself (its
+ * `sock_dir`), as CLI commands and clients on the master's host use it.
+ *
+ * @throws {ConfigError} for a `master` other than `local`.
+ * @example
+ * ```ts
+ * import { linkDialerFor } from "./link_transport.ts";
+ * import { resolveConfig } from "../bus/config.ts";
+ * linkDialerFor(resolveConfig("minion", { id: "web1", master_sock_dir: "/tmp/m" })).describe();
+ * // "/tmp/m/master_minion_link.ipc"
+ * ```
+ */
+export function linkDialerFor(config: BusConfig): LinkDialer {
+  if (config.node === "master") return new SocketLinkDialer(masterLinkPath(config.sock_dir));
+  const master = config.master ?? "local";
+  if (master !== "local") {
+    throw new ConfigError(
+      `master: ${JSON.stringify(master)}: saltbus reaches a master on this host only; ` +
+        `set master: local and master_sock_dir to the master's sock_dir`,
+    );
+  }
+  const sockDir = (config.master_sock_dir as string | undefined) ?? defaultSockDir("master");
+  return new SocketLinkDialer(masterLinkPath(sockDir));
+}
+
+/**
+ * Listens for minions on `<sock_dir>/master_minion_link.ipc` (mode 0600; a
+ * stale file is replaced, a live master is an error).
+ *
+ * @throws {BrokerStartError} when it cannot listen.
+ * @example
+ * ```ts
+ * import { listenLink } from "./link_transport.ts";
+ * import { resolveConfig } from "../bus/config.ts";
+ * const listener = await listenLink(resolveConfig("master", { sock_dir: await Deno.makeTempDir() }));
+ * await listener.close();
+ * ```
+ */
+export async function listenLink(config: BusConfig): Promise<LinkListener> {
+  await ensureSockDir(config.sock_dir);
+  return await listenEndpoint(masterLinkPath(config.sock_dir), 0o600);
+}
