@@ -63,3 +63,15 @@ export {
 export { MasterHandle, startMaster, type StartMasterOptions } from "./master/start_master.ts";
 export type { MasterComponent, MasterContext } from "./master/master_context.ts";
 export { MinionHandle, startMinion, type StartMinionOptions } from "./minion/minion_daemon.ts";
+export type { MessageLevel } from "./bus/log.ts";
+export type { ByteChannel, Connector } from "./bus/transport.ts";
+export type { LinkHandler, LinkPeer, MinionLinkServer } from "./link/link_server.ts";
+export type { LinkMessage } from "./link/link_connection.ts";
+export type {
+  MasterLink,
+  MasterLinkOptions,
+  MasterLinkStats,
+  RequestMasterOptions,
+} from "./link/master_link.ts";
+export type { NodeServices } from "./link/node_services.ts";
+export type { LinkDialer, LinkListener } from "./transport/link_transport.ts";

@@ -27,3 +27,5 @@ export {
   verifyPassword,
 } from "./auth.ts";
 export { CLIENT_DROPPED_TAG, MISSED_TAG } from "./sse.ts";
+export type { EventBatch, EventHub, EventHubOptions, HubClient, LiveEvent } from "./event_hub.ts";
+export type { History, HistoryEntry, Resume } from "./history.ts";

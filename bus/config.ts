@@ -107,10 +107,7 @@ export function resolveConfig(
     config[key] = value;
   }
   config.node = node;
-  if (config.sock_dir === "") config.sock_dir = defaultSockDir(node);
-  if (node === "minion" && (config.id === undefined || config.id === null)) {
-    config.id = defaultMinionId();
-  }
+  if (options.sock_dir === undefined) config.sock_dir = defaultSockDir(node);
   const bad = (option: string, expected: string): never => {
     throw new ConfigError(
       `${option} in ${source}: expected ${expected}, got ${JSON.stringify(config[option])}`,
@@ -181,8 +178,11 @@ export function resolveConfig(
 /**
  * Reads a YAML config file (Salt layout: a mapping of option names) and
  * resolves it with {@linkcode resolveConfig}; `overrides` (e.g. from the
- * command line) win over the file.
+ * command line) win over the file. As Salt's `minion_config`, a minion
+ * config without `id` gets the host's name.
  *
+ * @throws {PermissionError} without `--allow-sys` when the minion id must be
+ * the host name, or without the read permission for the file.
  * @throws {ConfigError} when the file cannot be read, is not YAML, is not a
  * mapping, or holds a bad option value.
  * @example
@@ -195,6 +195,19 @@ export async function loadConfig(
   node: NodeKind,
   file?: string,
   overrides: Record<string, unknown> = {},
+): Promise<BusConfig> {
+  const config = await readConfig(node, file, overrides);
+  // Salt's minion_config: without an `id`, the minion is named after the host.
+  if (node === "minion" && (config.id === undefined || config.id === null)) {
+    config.id = defaultMinionId();
+  }
+  return config;
+}
+
+async function readConfig(
+  node: NodeKind,
+  file: string | undefined,
+  overrides: Record<string, unknown>,
 ): Promise<BusConfig> {
   if (file === undefined) return resolveConfig(node, overrides);
   let text: string;

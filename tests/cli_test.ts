@@ -159,7 +159,7 @@ Deno.test("user mistakes print one line on stderr and exit non-zero, never a sta
       [["fire", "t", "[1, 2]"], 2, /data must be a mapping/],
       [["fire", "t", "{broken: [}"], 2, /YAML|yaml/],
       [["run", "state.event", "count=lots"], 2, /count must be an integer/],
-      [["run", "state.event", "colour=red"], 2, /unknown argument colour=/],
+      [["run", "state.event", "colour=red"], 2, /unexpected keyword argument 'colour'/],
       [["run", "nosuch.fun"], 2, /unknown function 'nosuch.fun'/],
       [["master", "--config", `${dir}/missing.yaml`], 1, /cannot read config file .*missing\.yaml/],
       [["master", "--config", `${dir}/bad.yaml`], 1, /bad\.yaml is not valid YAML/],
