@@ -53,6 +53,12 @@ export { VERSION } from "./bus/version.ts";
 export { BusHandle, startBus, type StartBusOptions } from "./broker/start_bus.ts";
 export { Caller, type CallerOptions } from "./modules/caller.ts";
 export { kwargs } from "./modules/kwargs.ts";
+export type {
+  LoaderResources,
+  ModuleContext,
+  SaltFunction,
+  SaltFunctions,
+} from "./modules/context.ts";
 export { genJid, isJid } from "./bus/jid.ts";
 export {
   type JobOptions,
@@ -62,6 +68,7 @@ export {
 } from "./jobs/local_client.ts";
 export { MasterHandle, startMaster, type StartMasterOptions } from "./master/start_master.ts";
 export type { MasterComponent, MasterContext } from "./master/master_context.ts";
+export { defaultMasterComponents } from "./master/components.ts";
 export { MinionHandle, startMinion, type StartMinionOptions } from "./minion/minion_daemon.ts";
 export type { MessageLevel } from "./bus/log.ts";
 export type { ByteChannel, Connector } from "./bus/transport.ts";

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { Backoff } from "../bus/async.ts";
 import { decodeTag } from "../bus/event_codec.ts";
 import { FrameScanner, type FrameSink } from "../bus/frame.ts";
 import type { Logger } from "../bus/log.ts";
@@ -129,7 +130,7 @@ export class EventHub {
   #offsets: number[] = [];
   #out = new ByteWriter(OUT_CAPACITY);
   #lastId = 0;
-  #wake: (() => void) | null = null;
+  readonly #stop = new AbortController();
 
   /** Creates a hub for `connector`'s bus; {@linkcode start} starts reading it. */
   constructor(connector: Connector, options: EventHubOptions) {
@@ -167,13 +168,14 @@ export class EventHub {
   async close(): Promise<void> {
     this.#closed = true;
     this.#channel?.close();
-    this.#wake?.();
+    this.#stop.abort();
     await this.#running;
     this.#clients.clear();
   }
 
   async #run(): Promise<void> {
     const { log } = this.#options;
+    const backoff = new Backoff({ initialMs: 50, maxMs: 1000 });
     let warned = false;
     while (!this.#closed) {
       let channel: ByteChannel;
@@ -188,14 +190,7 @@ export class EventHub {
           );
           warned = true;
         }
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 200);
-          this.#wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.#wake = null;
+        await backoff.wait({ signal: this.#stop.signal });
         continue;
       }
       if (this.#closed) {
@@ -203,6 +198,7 @@ export class EventHub {
         break;
       }
       this.#channel = channel;
+      backoff.reset();
       warned = false;
       log.info(`API: listening on ${this.#connector.describe()}`);
       this.#connected.resolve();

@@ -7,7 +7,7 @@
  * @module
  */
 import { type BusConfig, configSocketPaths, pubSocketMode, resolveConfig } from "../bus/config.ts";
-import { delay } from "../bus/async.ts";
+import { Backoff } from "../bus/async.ts";
 import { BrokerStartError } from "../bus/errors.ts";
 import { EventClient, type EventClientOptions } from "../bus/event_client.ts";
 import { createLogger, type Logger } from "../bus/log.ts";
@@ -28,7 +28,8 @@ export interface StartBusOptions {
   log?: Logger;
 }
 
-const RESTART_DELAYS_MS = [50, 100, 250, 500, 1000, 2000, 5000];
+/** Restart back-off of a broker Worker that died: 50 ms, doubled up to 5 s. */
+const RESTART_BACKOFF = { initialMs: 50, maxMs: 5000 };
 
 /**
  * A running bus. Close it with `close()` or `await using`.
@@ -191,8 +192,9 @@ export class BusHandle implements AsyncDisposable {
     this.#channels.clear();
     this.#restarts++;
     this.#ready = (async () => {
-      for (let attempt = 0; !this.#closing; attempt++) {
-        await delay(RESTART_DELAYS_MS[Math.min(attempt, 6)]);
+      const backoff = new Backoff(RESTART_BACKOFF);
+      while (!this.#closing) {
+        await backoff.wait();
         if (this.#closing) return;
         try {
           await this.#spawn();

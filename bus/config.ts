@@ -6,12 +6,12 @@
  *
  * @module
  */
-import { parse } from "npm:yaml@2.9.1";
 import { ConfigError } from "./errors.ts";
 import { DEFAULT_MAX_FRAME_SIZE } from "./frame.ts";
 import { isLogLevel, type LogLevel } from "./log.ts";
 import { defaultMinionId } from "./minion_id.ts";
-import { permissionError } from "./permission.ts";
+import { isMapping } from "./mapping.ts";
+import { readYamlFile } from "./yaml_file.ts";
 import {
   defaultSockDir,
   type NodeKind,
@@ -210,31 +210,8 @@ async function readConfig(
   overrides: Record<string, unknown>,
 ): Promise<BusConfig> {
   if (file === undefined) return resolveConfig(node, overrides);
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (err) {
-    const denied = permissionError(err, `reading config file ${file}`);
-    if (denied) throw denied;
-    throw new ConfigError(
-      `cannot read config file ${file}: ${err instanceof Error ? err.message : err}`,
-      { cause: err },
-    );
-  }
-  let parsed: unknown;
-  try {
-    parsed = parse(text, { version: "1.1" }) ?? {};
-  } catch (err) {
-    const denied = permissionError(err, `reading config file ${file}`);
-    if (denied) throw denied;
-    throw new ConfigError(
-      `config file ${file} is not valid YAML: ${
-        err instanceof Error ? err.message.split("\n")[0] : err
-      }`,
-      { cause: err },
-    );
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+  const parsed = await readYamlFile(file, "config file") ?? {};
+  if (!isMapping(parsed)) {
     throw new ConfigError(`config file ${file} must be a mapping of option: value`);
   }
   return resolveConfig(node, { ...(parsed as Record<string, unknown>), ...overrides }, file);

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { delay } from "./async.ts";
 import { concatBytes } from "./bytes.ts";
 import { encodeFrame, FrameScanner, type FrameSink } from "./frame.ts";
 import { packEventFrame } from "./event_codec.ts";
@@ -272,7 +273,7 @@ export class Router {
     }, this.#options.dropNoticeTimeoutMs);
     const sendNotice = async () => {
       try {
-        while (sub.writing && !timedOut) await new Promise((resolve) => setTimeout(resolve, 5));
+        while (sub.writing && !timedOut) await delay(5);
         if (timedOut) return;
         await sub.out.write(notice);
       } catch {

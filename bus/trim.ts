@@ -5,6 +5,7 @@
  * @module
  */
 import { packData } from "./msgpack.ts";
+import { isMapping } from "./mapping.ts";
 
 /** What a trimmed value is replaced with, as in Salt. */
 export const VALUE_TRIMMED = "VALUE_TRIMMED";
@@ -80,11 +81,6 @@ function trimPass(
     }
   }
   return data;
-}
-
-function isMapping(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) &&
-    !ArrayBuffer.isView(value) && !(value instanceof Date);
 }
 
 /** Copies nested plain mappings (not their leaves) so the caller's data is left alone. */

@@ -9,6 +9,7 @@
 import { parse, type ScalarTag, type Tags } from "npm:yaml@2.9.1";
 import { permissionError } from "../bus/permission.ts";
 import { UsageError } from "../bus/errors.ts";
+import { isMapping } from "../bus/mapping.ts";
 
 const BOOL_TAG = "tag:yaml.org,2002:bool";
 const FLOAT_TAG = "tag:yaml.org,2002:float";
@@ -67,12 +68,6 @@ const YAML_OPTIONS = {
   logLevel: "error",
 } as const;
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== "object" || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
 /** Turns bigints that fit a number into numbers, everywhere in the value. */
 function narrowIntegers(value: unknown): unknown {
   if (typeof value === "bigint") {
@@ -82,7 +77,7 @@ function narrowIntegers(value: unknown): unknown {
   }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) value[i] = narrowIntegers(value[i]);
-  } else if (isPlainObject(value)) {
+  } else if (isMapping(value)) {
     for (const key of Object.keys(value)) value[key] = narrowIntegers(value[key]);
   }
   return value;
@@ -138,7 +133,7 @@ export function parseYamlValue(text: string): unknown {
     );
   }
   if (Array.isArray(value)) return start === "[" ? narrowIntegers(value) : text;
-  if (isPlainObject(value)) return start === "{" ? narrowIntegers(value) : text;
+  if (isMapping(value)) return start === "{" ? narrowIntegers(value) : text;
   if (text.includes("#")) return text;
   switch (typeof value) {
     case "string":

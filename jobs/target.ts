@@ -19,6 +19,8 @@
  */
 import { SaltbusError } from "../bus/errors.ts";
 import { fnmatch, getMatcher, validatePattern } from "../bus/tag_match.ts";
+import { isMapping } from "../bus/mapping.ts";
+import { traverse } from "../bus/traverse.ts";
 
 /**
  * The target types of Salt's `tgt_type` that saltbus evaluates.
@@ -209,27 +211,6 @@ function pythonStr(value: unknown): string {
   return String(value);
 }
 
-function isDict(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** Salt's `traverse_dict_and_list`: `undefined` when the path is missing. */
-function traverse(data: unknown, path: string[]): unknown {
-  let ptr = data;
-  for (const key of path) {
-    if (Array.isArray(ptr)) {
-      const embedded = ptr.find((x) => isDict(x) && Object.hasOwn(x, key));
-      if (embedded !== undefined) ptr = embedded[key];
-      else if (/^-?\d+$/.test(key) && Number(key) < ptr.length && Number(key) >= -ptr.length) {
-        ptr = ptr.at(Number(key));
-      } else return undefined;
-    } else if (isDict(ptr) && Object.hasOwn(ptr, key)) {
-      ptr = ptr[key];
-    } else return undefined;
-  }
-  return ptr;
-}
-
 /** One way of comparing a leaf value with a pattern (glob or regex, both case-insensitive). */
 type LeafMatch = (value: unknown, pattern: string) => boolean;
 
@@ -266,7 +247,7 @@ function dictMatch(
   if (subdictMatch(target, pattern, delimiter, leaf)) return true;
   if (!wildcard) return false;
   for (const value of Object.values(target)) {
-    if (isDict(value)) {
+    if (isMapping(value)) {
       if (dictMatch(value, pattern, delimiter, leaf)) return true;
     } else if (Array.isArray(value)) {
       if (value.some((item) => leaf(item, pattern))) return true;
@@ -289,13 +270,13 @@ function subdictMatch(
   for (let idx = splits.length - 1; idx > 0; idx--) {
     const key = splits.slice(0, idx).join(delimiter);
     const pattern = splits.slice(idx).join(delimiter);
-    const match = key === "*" ? data : traverse(data, splits.slice(0, idx));
-    if (match === undefined || (isDict(match) && Object.keys(match).length === 0)) continue;
-    if (isDict(match)) {
+    const match = key === "*" ? data : traverse(data, key, undefined, delimiter);
+    if (match === undefined || (isMapping(match) && Object.keys(match).length === 0)) continue;
+    if (isMapping(match)) {
       if (dictMatch(match, key === "*" ? expr : pattern, delimiter, leaf)) return true;
     } else if (Array.isArray(match)) {
       for (const member of match) {
-        if (isDict(member) && dictMatch(member, pattern, delimiter, leaf)) return true;
+        if (isMapping(member) && dictMatch(member, pattern, delimiter, leaf)) return true;
         if (leaf(member, pattern)) return true;
       }
     } else if (leaf(match, key === "*" ? expr : pattern)) return true;

@@ -10,6 +10,7 @@ import { unpackEventAt } from "../bus/event_codec.ts";
 import { packEvent } from "../bus/event_codec.ts";
 import { encodeFrame, FrameScanner } from "../bus/frame.ts";
 import type { ByteChannel } from "../bus/transport.ts";
+import { isMapping } from "../bus/mapping.ts";
 
 /** One link message: a command name and its data. */
 export interface LinkMessage {
@@ -83,7 +84,7 @@ export class LinkConnection {
         bodyEnd: number,
       ) => {
         const { tag, data } = unpackEventAt(buffer, bodyStart, tagEnd, bodyEnd);
-        inbox.push({ tag, data: isRecord(data) ? data : { value: data } });
+        inbox.push({ tag, data: isMapping(data) ? data : { value: data } });
       },
     };
     while (true) {
@@ -101,10 +102,4 @@ export class LinkConnection {
     this.#closed = true;
     this.#channel.close();
   }
-}
-
-/** True for a plain mapping (not an array, not null). */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) &&
-    !(value instanceof Uint8Array);
 }

@@ -11,7 +11,8 @@
 import type { Logger } from "../bus/log.ts";
 import type { ByteChannel } from "../bus/transport.ts";
 import type { LinkListener } from "../transport/link_transport.ts";
-import { isRecord, LinkConnection, type LinkMessage } from "./link_connection.ts";
+import { isMapping } from "../bus/mapping.ts";
+import { LinkConnection, type LinkMessage } from "./link_connection.ts";
 
 /** Who is on the other end of a link connection. */
 export interface LinkPeer {
@@ -283,7 +284,7 @@ class Peer implements LinkPeer {
     grains: unknown,
     readonly connection: LinkConnection,
   ) {
-    this.grains = isRecord(grains) ? grains : {};
+    this.grains = isMapping(grains) ? grains : {};
   }
 
   send(tag: string, data: Record<string, unknown>): boolean {
@@ -305,7 +306,7 @@ class Peer implements LinkPeer {
  */
 export function ownLoad(message: LinkMessage, peer: LinkPeer): Record<string, unknown> {
   const load = message.data.load;
-  if (!isRecord(load)) throw new LinkRequestError(`${message.tag} needs a load`);
+  if (!isMapping(load)) throw new LinkRequestError(`${message.tag} needs a load`);
   if (load.id !== peer.id) {
     throw new LinkRequestError(
       `${message.tag} for id ${JSON.stringify(load.id)} on the link of ${peer.id}: refused`,

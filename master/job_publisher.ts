@@ -14,7 +14,7 @@ import { tagify } from "../bus/tagify.ts";
 import { genJid } from "../bus/jid.ts";
 import type { PublishedJob } from "../jobs/local_client.ts";
 import { compileTarget, TARGET_TYPES, type TargetType } from "../jobs/target.ts";
-import { isRecord } from "../link/link_connection.ts";
+import { isMapping } from "../bus/mapping.ts";
 import { LinkRequestError, type MinionLinkServer } from "../link/link_server.ts";
 
 /** What a `_publish` request asks for. */
@@ -99,7 +99,7 @@ export async function publishJob(
  */
 export function serveJobs(server: MinionLinkServer, events: EventClient): void {
   server.handle("_publish", (message) => {
-    if (!isRecord(message.data.request)) throw new LinkRequestError("_publish needs a request");
+    if (!isMapping(message.data.request)) throw new LinkRequestError("_publish needs a request");
     return publishJob(server, events, message.data.request as unknown as PublishRequest);
   });
   server.handle("_manage", (message) => manage(server, message.data.fun));

@@ -11,7 +11,7 @@ import { ConfigError } from "../bus/errors.ts";
 import type { EventClient } from "../bus/event_client.ts";
 import { createLogger, type Logger } from "../bus/log.ts";
 import { socketServices } from "../link/node_services.ts";
-import { isRecord } from "../link/link_connection.ts";
+import { isMapping } from "../bus/mapping.ts";
 import type { Loader } from "../modules/loader.ts";
 import { type JobMinion, runPublishedJob } from "./job_runner.ts";
 import type { MasterLink } from "../link/master_link.ts";
@@ -118,10 +118,10 @@ export class MinionHandle implements AsyncDisposable {
         })
       ) {
         const load = event.data;
-        if (!isRecord(load)) continue;
+        if (!isMapping(load)) continue;
         if (Array.isArray(load.events)) {
           for (const inner of load.events) {
-            if (isRecord(inner)) this.sendToMaster(inner.tag, inner.data ?? inner, load.pretag);
+            if (isMapping(inner)) this.sendToMaster(inner.tag, inner.data ?? inner, load.pretag);
           }
         } else {
           this.sendToMaster(load.tag, load.data, load.pretag);

@@ -10,7 +10,7 @@
 import { resolveConfig } from "../bus/config.ts";
 import type { EventClient } from "../bus/event_client.ts";
 import { PermissionError, withPermission } from "../bus/permission.ts";
-import { isRecord } from "../link/link_connection.ts";
+import { isMapping } from "../bus/mapping.ts";
 import { minionEventLoad } from "../link/minion_event_load.ts";
 import { linkDialerFor } from "../transport/link_transport.ts";
 import type { ModuleContext } from "./context.ts";
@@ -75,7 +75,7 @@ export async function fire_master(
     if (preload || opts.__cli === "salt-call") {
       const load = minionEventLoad(String(opts.id ?? ""), tag as string, data);
       delete load.pretag;
-      if (isRecord(preload)) Object.assign(load, preload);
+      if (isMapping(preload)) Object.assign(load, preload);
       return await sendToMaster(this, "_minion_event", { load });
     }
     const bus = minionBus(this);
@@ -139,7 +139,7 @@ export async function send(
     dataDict.pillarenv = this.opts.pillarenv ?? null;
   }
   Object.assign(dataDict, kwargs);
-  if (isRecord(data)) Object.assign(dataDict, data);
+  if (isMapping(data)) Object.assign(dataDict, data);
   const opts = this.opts;
   const local = opts.local || opts.file_client === "local" || opts.master_type === "disable";
   if (local && !opts.use_master_when_local) return await fire.call(this, dataDict, tag);
@@ -153,7 +153,7 @@ function subset(source: Readonly<Record<string, unknown>>, which: unknown): unkn
   for (const key of which) {
     let value: unknown = source;
     for (const part of String(key).split(":")) {
-      value = isRecord(value) ? value[part] : undefined;
+      value = isMapping(value) ? value[part] : undefined;
     }
     if (value !== undefined) out[String(key)] = value;
   }

@@ -5,7 +5,7 @@
  * @module
  */
 import type { ModuleContext } from "./context.ts";
-import { traverse } from "./traverse.ts";
+import { traverse } from "../bus/traverse.ts";
 
 /**
  * Returns all grains.

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { loadModules } from "./loader.ts";
-import { traverse } from "./traverse.ts";
+import { traverse } from "../bus/traverse.ts";
 
 Deno.test("grains.items returns core grains with static grains from the config", async () => {
   await using loader = await loadModules({

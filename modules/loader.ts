@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ConfigError } from "../bus/errors.ts";
 import { createLogger, isLogLevel, type Logger } from "../bus/log.ts";
@@ -17,6 +17,7 @@ import { coreGrains } from "./grains_core.ts";
 import { INTROSPECT, type LoaderIntrospection } from "./introspect.ts";
 import { jsDocsOfUrl } from "./jsdoc.ts";
 import { splitKwargs } from "./kwargs.ts";
+import { importPlugin, listPluginFiles, pluginName } from "./plugin_files.ts";
 import { selectFunctions } from "./select_functions.ts";
 import { type AnyFunction, bindArguments, signatureOf } from "./signature.ts";
 
@@ -67,8 +68,6 @@ interface Entry {
   readonly context: ModuleContext;
   readonly wrapper: SaltFunction;
 }
-
-const MODULE_FILE = /\.(?:ts|js|mts|mjs)$/;
 
 function message(err: unknown): string {
   if (err instanceof Error) return `${err.name}: ${err.message}`;
@@ -268,31 +267,23 @@ export class Loader implements AsyncDisposable {
    * recorded in {@linkcode Loader.errors}.
    */
   async addModuleDir(dir: string): Promise<void> {
-    const abs = resolve(dir);
-    const files: string[] = [];
+    let paths: string[];
     try {
-      for await (const item of Deno.readDir(abs)) {
-        if (!item.isFile && !item.isSymlink) continue;
-        const file = item.name;
-        if (!MODULE_FILE.test(file) || file.endsWith(".d.ts") || /^[._]/.test(file)) continue;
-        files.push(file);
-      }
+      paths = await listPluginFiles(dir);
     } catch (err) {
-      this.#fail(abs, `cannot read module directory: ${message(err)}`);
+      this.#fail(resolve(dir), `cannot read module directory: ${message(err)}`);
       return;
     }
-    files.sort();
-    for (const file of files) {
-      const path = resolve(abs, file);
-      const url = pathToFileURL(path).href;
+    for (const path of paths) {
       let exports: Record<string, unknown>;
       try {
-        exports = await import(url);
+        exports = await importPlugin(path);
       } catch (err) {
         this.#fail(path, message(err));
         continue;
       }
-      await this.addModule({ name: file.replace(MODULE_FILE, ""), url, exports }, path);
+      const name = pluginName(basename(path))!;
+      await this.addModule({ name, url: pathToFileURL(path).href, exports }, path);
     }
   }
 

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { delay } from "../bus/async.ts";
 import { VERSION } from "../bus/version.ts";
 
 /**
@@ -100,6 +101,6 @@ export async function sleep(length: unknown): Promise<boolean> {
       `test.sleep: length must be a number of seconds, got ${JSON.stringify(length)}`,
     );
   }
-  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  await delay(seconds * 1000);
   return true;
 }

@@ -7,6 +7,7 @@
  * @module
  */
 import { pythonNumber, pythonSplitLines, pythonStr } from "./python_repr.ts";
+import { isMapping } from "../bus/mapping.ts";
 
 /** Options of {@linkcode nested}. */
 export interface NestedOptions {
@@ -54,10 +55,9 @@ function compareCodePoints(a: string, b: string): number {
   return x.length - y.length;
 }
 
-function isMapping(value: unknown): value is object {
-  return typeof value === "object" && value !== null && !Array.isArray(value) &&
-    !(value instanceof Set) && !(value instanceof Uint8Array) && !(value instanceof Date) &&
-    !ArrayBuffer.isView(value);
+/** Shown as a mapping: a plain mapping, or a `Map` (sent as a msgpack map too). */
+function isShownAsMapping(value: unknown): value is object {
+  return isMapping(value) || value instanceof Map;
 }
 
 function isList(value: unknown): value is unknown[] | Set<unknown> {
@@ -129,14 +129,14 @@ export function nested(value: unknown, options: NestedOptions = {}): string {
     } else if (isList(ret)) {
       const color = failed ? c.red : c.green;
       for (const item of ret) {
-        if (isList(item) || isMapping(item)) {
+        if (isList(item) || isShownAsMapping(item)) {
           line(indent, color, "|_");
-          display(item, indent + 2, isMapping(item) ? "" : "- ");
+          display(item, indent + 2, isShownAsMapping(item) ? "" : "- ");
         } else {
           display(item, indent, "- ");
         }
       }
-    } else if (isMapping(ret)) {
+    } else if (isShownAsMapping(ret)) {
       const color = failed ? c.red : c.cyan;
       if (indent) line(indent, color, "----------");
       for (const [key, val] of entriesOf(ret, sortKeys)) {

@@ -10,14 +10,14 @@
  *
  * @module
  */
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import type { Logger } from "../bus/log.ts";
 import { ArgumentError, CommandNotFoundError } from "../modules/errors.ts";
 import { type Loader, loadModules } from "../modules/loader.ts";
+import { findPluginFile, importPlugin } from "../modules/plugin_files.ts";
 import * as dummy from "./dummy.ts";
 import * as net from "./modules/net.ts";
 import type { DeviceOptions, ProxyContext, ProxyFunctions, ProxyModule } from "./proxy_module.ts";
+import { isMapping } from "../bus/mapping.ts";
 
 /**
  * What a proxy run does on every device: the function and its arguments,
@@ -81,8 +81,6 @@ export interface DeviceResult {
   /** How it ended. */
   status: DeviceStatus;
 }
-
-const MODULE_EXTENSIONS = [".ts", ".js", ".mts", ".mjs"];
 
 /** An error as text: `TypeError: x`, but a plain `Error` as its message alone. */
 function errorText(err: unknown): string {
@@ -236,17 +234,8 @@ async function importProxyModule(type: string, dirs: readonly string[]): Promise
   if (!/^[A-Za-z0-9_][\w.-]*$/.test(type)) {
     throw new Error(`invalid proxytype ${JSON.stringify(type)}`);
   }
-  for (const dir of dirs) {
-    for (const ext of MODULE_EXTENSIONS) {
-      const path = resolve(join(dir, type + ext));
-      try {
-        if (!(await Deno.stat(path)).isFile) continue;
-      } catch {
-        continue;
-      }
-      return await import(pathToFileURL(path).href) as ProxyModule;
-    }
-  }
+  const path = await findPluginFile(dirs, type);
+  if (path !== undefined) return await importPlugin(path) as ProxyModule;
   if (type === "dummy") return dummy as ProxyModule;
   throw new Error(
     `no proxy module ${type}: not built in, and no ${type}.ts in proxy_module_dirs` +
@@ -257,10 +246,6 @@ async function importProxyModule(type: string, dirs: readonly string[]): Promise
 function fn(module: ProxyModule, name: string): ((...args: unknown[]) => unknown) | undefined {
   const value = module[name];
   return typeof value === "function" ? value as (...args: unknown[]) => unknown : undefined;
-}
-
-function isMapping(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Salt's `__proxy__`: every exported function as `"<type>.<name>"`, bound to the device. */

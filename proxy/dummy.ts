@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { delay } from "../bus/async.ts";
 import type { ProxyContext } from "./proxy_module.ts";
 
 /**
@@ -66,9 +67,9 @@ export function dummyArpTable(id: string): ArpEntry[] {
   }));
 }
 
-async function delay(context: ProxyContext): Promise<void> {
+async function latency(context: ProxyContext): Promise<void> {
   const ms = Number(context.opts.proxy.latency_ms ?? 0);
-  if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+  if (ms > 0) await delay(ms);
 }
 
 /**
@@ -82,7 +83,7 @@ async function delay(context: ProxyContext): Promise<void> {
  * ```
  */
 export async function init(this: ProxyContext): Promise<void> {
-  await delay(this);
+  await latency(this);
   if (this.opts.proxy.unreachable === true) {
     throw new Error(`dummy device ${this.id} is unreachable (unreachable: true in the roster)`);
   }
@@ -137,7 +138,7 @@ export function grains(this: ProxyContext): Record<string, unknown> {
  * ```
  */
 export async function ping(this: ProxyContext): Promise<boolean> {
-  await delay(this);
+  await latency(this);
   return this.state.connected === true;
 }
 
@@ -152,7 +153,7 @@ export async function ping(this: ProxyContext): Promise<boolean> {
  * ```
  */
 export async function arp(this: ProxyContext): Promise<ArpEntry[]> {
-  await delay(this);
+  await latency(this);
   if (this.state.connected !== true) throw new Error(`dummy device ${this.id} is not connected`);
   return (this.state.arp as ArpEntry[]).map((entry) => ({ ...entry }));
 }

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { parse } from "npm:yaml@2.9.1";
+import { readYamlFile, YamlFileError } from "../bus/yaml_file.ts";
 import { SaltbusError } from "../bus/errors.ts";
 import type { TargetCandidate } from "../jobs/target.ts";
 import type { DeviceOptions } from "./proxy_module.ts";
@@ -101,25 +101,12 @@ export function parseRoster(value: unknown, source = "the roster"): Roster {
  * ```
  */
 export async function loadRoster(file: string): Promise<Roster> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (err) {
-    throw new RosterError(
-      `cannot read roster file ${file}: ${err instanceof Error ? err.message : err}`,
-      { cause: err },
-    );
-  }
   let parsed: unknown;
   try {
-    parsed = parse(text, { version: "1.1" });
+    parsed = await readYamlFile(file, "roster file");
   } catch (err) {
-    throw new RosterError(
-      `roster file ${file} is not valid YAML: ${
-        err instanceof Error ? err.message.split("\n")[0] : err
-      }`,
-      { cause: err },
-    );
+    if (err instanceof YamlFileError) throw new RosterError(err.message, { cause: err });
+    throw err;
   }
   return parseRoster(parsed, `roster file ${file}`);
 }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { isMapping } from "./mapping.ts";
 
 /**
  * Looks up a nested value by a delimited key, as Salt's
@@ -30,7 +31,7 @@ export function traverse(
       const isIndex = /^-?\d+$/.test(part.trim());
       let found = false;
       for (const item of list) {
-        if (isPlainMapping(item) && Object.hasOwn(item, part)) {
+        if (isMapping(item) && Object.hasOwn(item, part)) {
           ptr = item[part];
           found = true;
           break;
@@ -42,7 +43,7 @@ export function traverse(
       if (idx < 0) idx += list.length;
       if (idx < 0 || idx >= list.length) return default_;
       ptr = list[idx];
-    } else if (isPlainMapping(ptr)) {
+    } else if (isMapping(ptr)) {
       if (!Object.hasOwn(ptr, part)) return default_;
       ptr = ptr[part];
     } else {
@@ -50,8 +51,4 @@ export function traverse(
     }
   }
   return ptr;
-}
-
-function isPlainMapping(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
