@@ -64,13 +64,15 @@ Deno.test("a script outside the checkout imports mod.ts by path, never closes it
         `import { Caller, getEvent, LocalClient } from ${JSON.stringify(`${ROOT}mod.ts`)};
 const caller = new Caller();
 const sent = await caller.cmd("event.send", "myco/script/caller", { success: true });
-const firer = getEvent("master", { listen: false });
-const fired = await firer.fireEvent({ n: 1 }, "myco/script/fired");
 const reader = getEvent("master");
 const connected = await reader.connected();
+await new Promise((resolve) => setTimeout(resolve, 50)); // the broker accepts the subscriber
+const firer = getEvent("master", { listen: false });
+const fired = await firer.fireEvent({ n: 1 }, "myco/script/fired");
+const read = await reader.getEvent({ tag: "myco/script/fired", wait: 5 });
 const client = new LocalClient();
 const ret = await client.cmd("*", "test.ping");
-console.log(JSON.stringify({ sent, fired, connected, ret }));
+console.log(JSON.stringify({ sent, fired, connected, read: read?.n, ret }));
 `,
       );
       const started = Date.now();
@@ -82,6 +84,7 @@ console.log(JSON.stringify({ sent, fired, connected, ret }));
         sent: true,
         fired: true,
         connected: true,
+        read: 1,
         ret: { [HOST]: true },
       });
       console.log(`script ran and exited in ${Date.now() - started} ms`);
