@@ -13,6 +13,7 @@ import { Buffer } from "node:buffer";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { dirname } from "node:path";
 import type { Logger } from "../bus/log.ts";
+import { checkPrivateFile, UnsafePathError } from "../transport/private_path.ts";
 
 const PREFIX = "pbkdf2-sha256";
 
@@ -171,14 +172,22 @@ export class TokenStore {
     this.#log = options.log;
   }
 
-  /** Reads the token file (a missing or unreadable file is an empty store). */
+  /**
+   * Reads the token file (a missing or unreadable file is an empty store).
+   * A file that another user owns or that group or others can write (or
+   * that sits where another user could replace it) is refused: logged, not
+   * loaded, so that a planted token digest never lets anyone in.
+   */
   async load(): Promise<void> {
     if (this.#file === null) return;
     let entries: [string, StoredToken & { verifier: string }][];
     try {
+      if (!(await checkPrivateFile(this.#file, { option: "api_token_file" }))) return;
       entries = JSON.parse(await Deno.readTextFile(this.#file));
     } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) {
+      if (err instanceof UnsafePathError) {
+        this.#log?.error(`token file not loaded: ${err.message}`);
+      } else if (!(err instanceof Deno.errors.NotFound)) {
         this.#log?.warning(`ignoring token file ${this.#file}: ${(err as Error).message}`);
       }
       return;
@@ -262,12 +271,14 @@ export class TokenStore {
       const entries = [...this.#tokens].filter(([, r]) => r.expire > now).map((
         [selector, r],
       ) => [selector, { ...r, verifier: hex(r.verifier) }]);
-      const tmp = `${file}.${Deno.pid}.tmp`;
+      const tmp = `${file}.${Deno.pid}.${hex(crypto.getRandomValues(new Uint8Array(4)))}.tmp`;
       try {
         await Deno.mkdir(dirname(file), { recursive: true, mode: 0o700 });
-        await Deno.writeTextFile(tmp, JSON.stringify(entries), { mode: 0o600 });
+        // createNew: never follows a planted symbolic link or reuses another's file.
+        await Deno.writeTextFile(tmp, JSON.stringify(entries), { mode: 0o600, createNew: true });
         await Deno.rename(tmp, file);
       } catch (err) {
+        await Deno.remove(tmp).catch(() => {});
         this.#log?.warning(`cannot write token file ${file}: ${(err as Error).message}`);
       }
     });
@@ -288,11 +299,36 @@ export class TokenStore {
  * ```
  */
 export function requestToken(req: Request, url: URL): string | null {
+  return requestCredential(req, url)?.token ?? null;
+}
+
+/** A token and where the request carried it. */
+export interface RequestCredential {
+  /** The token as sent. */
+  token: string;
+  /** `query` and `header` tokens are sent on purpose; a `cookie` is sent by the browser on its own. */
+  source: "query" | "header" | "cookie";
+}
+
+/**
+ * The token a request carries and where it was found, in the order of
+ * {@linkcode requestToken}; `null` when there is none. Only a `cookie`
+ * token can be sent by a page from another origin without knowing it.
+ *
+ * @example
+ * ```ts
+ * import { requestCredential } from "./auth.ts";
+ * const req = new Request("http://x/hook", { headers: { cookie: "session_id=abc" } });
+ * requestCredential(req, new URL(req.url)); // { token: "abc", source: "cookie" }
+ * ```
+ */
+export function requestCredential(req: Request, url: URL): RequestCredential | null {
   const query = url.searchParams.get("token") || url.searchParams.get("salt_token");
-  if (query) return query;
+  if (query) return { token: query, source: "query" };
   const header = req.headers.get("x-auth-token");
-  if (header) return header;
-  return cookie(req, "session_id");
+  if (header) return { token: header, source: "header" };
+  const session = cookie(req, "session_id");
+  return session ? { token: session, source: "cookie" } : null;
 }
 
 function cookie(req: Request, name: string): string | null {

@@ -15,6 +15,9 @@ import type { NodeKind, SocketPaths } from "../bus/paths.ts";
 import type { ByteChannel, Connector } from "../bus/transport.ts";
 import type { BrokerCommand, BrokerReport, BrokerSettings } from "./broker_protocol.ts";
 import { PortChannel } from "../transport/port_channel.ts";
+import { parseEndpoint } from "../transport/endpoint.ts";
+import { ensureSockDir } from "../transport/sock_dir.ts";
+import { acquireSocketLock, type SocketLock } from "../transport/sock_lock.ts";
 
 /** Options of {@linkcode startBus}. */
 export interface StartBusOptions {
@@ -50,6 +53,7 @@ export class BusHandle implements AsyncDisposable {
   readonly #log: Logger;
   readonly #settings: BrokerSettings;
   readonly #channels = new Set<PortChannel>();
+  #locks: SocketLock[] = [];
   #worker: Worker | null = null;
   #ready: Promise<void> = Promise.resolve();
   #restarts = 0;
@@ -66,7 +70,10 @@ export class BusHandle implements AsyncDisposable {
       paths: this.paths,
       pubMode: pubSocketMode(config),
       writeBufferLimit: config.ipc_write_buffer,
+      subscriberOverflow: config.subscriber_overflow,
+      stallTimeoutMs: config.subscriber_stall_timeout * 1000,
       maxFrameSize: config.max_frame_size,
+      partialFramesLimit: config.partial_frames_limit,
       logLevel: config.log_level,
     };
   }
@@ -81,10 +88,32 @@ export class BusHandle implements AsyncDisposable {
     return this.#ready;
   }
 
-  /** @internal Starts the first broker; rejects when it cannot listen. */
+  /**
+   * @internal Starts the first broker; rejects when it cannot listen. The
+   * sock_dir is checked here and each Unix socket's lock taken here, on the
+   * supervising thread, so the locks outlive any Worker restart.
+   */
   async start(): Promise<void> {
-    this.#ready = this.#spawn();
-    await this.#ready;
+    try {
+      await ensureSockDir(this.#settings.sockDir);
+      for (const address of [this.paths.pull, this.paths.pub]) {
+        const endpoint = parseEndpoint(address);
+        if (endpoint.transport === "unix") {
+          this.#locks.push(await acquireSocketLock(endpoint.path, { log: this.#log }));
+        }
+      }
+      this.#ready = this.#spawn();
+      await this.#ready;
+    } catch (err) {
+      await this.#releaseLocks();
+      throw err;
+    }
+  }
+
+  async #releaseLocks(): Promise<void> {
+    const locks = this.#locks;
+    this.#locks = [];
+    for (const lock of locks) await lock.release();
   }
 
   /**
@@ -119,6 +148,14 @@ export class BusHandle implements AsyncDisposable {
   /** Makes the broker Worker throw an uncaught error (to test supervision). */
   crashBrokerForTesting(): void {
     this.#post({ type: "crash" });
+  }
+
+  /**
+   * Closes one of the broker's listeners behind its back (to test
+   * supervision): the broker reports it, and the Worker is restarted.
+   */
+  failListenerForTesting(role: "pub" | "pull"): void {
+    this.#post({ type: "fail-listener", role });
   }
 
   /** Stops the broker: listeners closed, socket files removed, actors disconnected. */
@@ -163,6 +200,12 @@ export class BusHandle implements AsyncDisposable {
       else if (report.type === "started") started.resolve();
       else if (report.type === "start-failed") {
         started.reject(new BrokerStartError(report.message));
+      } else if (report.type === "listener-failed" && this.#worker === worker && !this.#closing) {
+        this.#log.error(
+          `broker listener ${report.address} failed (${report.message}); restarting the broker ` +
+            `on ${this.paths.pub} and ${this.paths.pull}`,
+        );
+        this.#restart();
       }
     };
     worker.onerror = (e: ErrorEvent) => {
@@ -213,7 +256,7 @@ export class BusHandle implements AsyncDisposable {
     this.#closing = true;
     await this.#ready.catch(() => {});
     const worker = this.#worker;
-    if (!worker) return;
+    if (!worker) return await this.#releaseLocks();
     const stopped = Promise.withResolvers<void>();
     const previous = worker.onmessage;
     worker.onmessage = (e: MessageEvent<BrokerReport>) => {
@@ -232,14 +275,19 @@ export class BusHandle implements AsyncDisposable {
     this.#channels.clear();
     worker.terminate();
     this.#worker = null;
+    await this.#releaseLocks();
   }
 }
 
 /**
  * Starts a bus: its broker Worker binds the pub and pull sockets in
- * `sock_dir` (created 0700 when missing) and routes every event to every
- * subscriber. Rejects with a `BrokerStartError` when it cannot listen (for
- * instance another broker holds the paths).
+ * `sock_dir` (created 0700 when missing, refused when another user owns or
+ * can write it or a directory above it) and routes every event to every
+ * subscriber. Each Unix socket's `<path>.lock` is held until `close()`, so a
+ * second bus on the same paths is refused even when this one's socket files
+ * were deleted. Rejects with a `BrokerStartError` when it cannot listen (an
+ * `UnsafePathError` for an unsafe sock_dir, a `SocketLockedError` when
+ * another bus holds the paths).
  *
  * @example
  * ```ts
@@ -251,10 +299,15 @@ export class BusHandle implements AsyncDisposable {
  */
 export async function startBus(options: StartBusOptions = {}): Promise<BusHandle> {
   const node = options.node ?? "master";
-  const config = resolveConfig(node, {
-    ...options.config,
-    ...(options.sockDir !== undefined ? { sock_dir: options.sockDir } : {}),
-  });
+  const config = resolveConfig(
+    node,
+    {
+      ...options.config,
+      ...(options.sockDir !== undefined ? { sock_dir: options.sockDir } : {}),
+    },
+    "options",
+    options.log,
+  );
   const log = options.log ?? createLogger(config.log_level);
   const handle = new BusHandle(config, log);
   await handle.start();

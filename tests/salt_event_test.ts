@@ -50,7 +50,7 @@ Deno.test("test_minion_event: a minion bus with id foo uses hash 2c26b46b68 and 
   await using t = await startTestBus({ node: "minion", config: { id: "foo" } });
   const names = [];
   for await (const entry of Deno.readDir(t.sockDir)) names.push(entry.name);
-  assert.deepEqual(names.sort(), [
+  assert.deepEqual(names.filter((name) => name.endsWith(".ipc")).sort(), [
     "minion_event_2c26b46b68_pub.ipc",
     "minion_event_2c26b46b68_pull.ipc",
   ]);

@@ -9,6 +9,7 @@
  */
 import type { BusConfig } from "../bus/config.ts";
 import { ConfigError } from "../bus/errors.ts";
+import { createLogger, type Logger } from "../bus/log.ts";
 import { defaultSockDir } from "../bus/paths.ts";
 import type { ByteChannel } from "../bus/transport.ts";
 import { dialEndpoint, listenEndpoint } from "./endpoint.ts";
@@ -27,9 +28,9 @@ export interface LinkDialer {
 export interface LinkListener {
   /** Where it listens, for messages. */
   readonly address: string;
-  /** The connections, as they come; ends when closed. */
+  /** The connections, as they come; ends when closed (accept errors are retried). */
   accept(): AsyncIterable<ByteChannel>;
-  /** Stops listening (a socket file is removed). */
+  /** Stops listening (its socket file is removed if it is still this listener's). */
   close(): Promise<void>;
 }
 
@@ -87,11 +88,22 @@ export function linkDialerFor(config: BusConfig): LinkDialer {
   return new SocketLinkDialer(masterLinkPath(sockDir));
 }
 
+/** Options of {@linkcode listenLink}. */
+export interface ListenLinkOptions {
+  /** Where accept trouble and a lost socket file are logged. @default stderr at `log_level` */
+  log?: Logger;
+}
+
 /**
  * Listens for minions on `<sock_dir>/master_minion_link.ipc` (mode 0600; a
- * stale file is replaced, a live master is an error).
+ * stale file is replaced, a live master is an error). The sock_dir is
+ * checked first (owner-only, see `ensureSockDir`), the path is locked for as
+ * long as it is served (`<path>.lock`: a second master is refused even if
+ * this one's socket file was deleted), accepting survives descriptor
+ * exhaustion, and a removed socket file is re-created.
  *
- * @throws {BrokerStartError} when it cannot listen.
+ * @throws {BrokerStartError} when it cannot listen (an `UnsafePathError` for
+ * an unsafe sock_dir, a `SocketLockedError` when another master serves it).
  * @example
  * ```ts
  * import { listenLink } from "./link_transport.ts";
@@ -100,7 +112,13 @@ export function linkDialerFor(config: BusConfig): LinkDialer {
  * await listener.close();
  * ```
  */
-export async function listenLink(config: BusConfig): Promise<LinkListener> {
+export async function listenLink(
+  config: BusConfig,
+  options: ListenLinkOptions = {},
+): Promise<LinkListener> {
   await ensureSockDir(config.sock_dir);
-  return await listenEndpoint(masterLinkPath(config.sock_dir), 0o600);
+  return await listenEndpoint(masterLinkPath(config.sock_dir), {
+    mode: 0o600,
+    log: options.log ?? createLogger(config.log_level),
+  });
 }

@@ -25,11 +25,15 @@ class Broker {
   readonly channels = new Set<ByteChannel>();
   listeners: BoundListener[] = [];
   #nextConn = 1;
+  #stopping = false;
 
   constructor(readonly settings: BrokerSettings, readonly log: Logger) {
     this.router = new Router({
       writeBufferLimit: settings.writeBufferLimit,
+      overflow: settings.subscriberOverflow,
+      stallTimeoutMs: settings.stallTimeoutMs,
       maxFrameSize: settings.maxFrameSize,
+      partialFramesLimit: settings.partialFramesLimit,
       log,
     });
   }
@@ -37,10 +41,13 @@ class Broker {
   async start(): Promise<void> {
     const { sockDir, paths, pubMode } = this.settings;
     await ensureSockDir(sockDir);
-    const pull = await listenEndpoint(paths.pull, 0o600);
+    // The supervising thread (startBus) holds the sockets' locks for the
+    // life of the bus, across Worker restarts.
+    const options = { log: this.log, lock: false };
+    const pull = await listenEndpoint(paths.pull, { ...options, mode: 0o600 });
     this.listeners.push(pull);
     try {
-      const pub = await listenEndpoint(paths.pub, pubMode);
+      const pub = await listenEndpoint(paths.pub, { ...options, mode: pubMode });
       this.listeners.push(pub);
       void this.#accept(pub, (channel) => this.subscriber(channel, "pub"));
     } catch (err) {
@@ -51,21 +58,29 @@ class Broker {
     this.log.info(`listening on ${paths.pub} and ${paths.pull}`);
   }
 
+  /**
+   * Accepts until the listener is closed. The listener itself survives
+   * accept errors; should its loop end anyway, the supervisor is told, so
+   * that it restarts this Worker: never a bound path nobody serves.
+   */
   async #accept(listener: BoundListener, handle: (channel: ByteChannel) => void): Promise<void> {
+    let failure = "its accept loop ended";
     try {
       for await (const channel of listener.accept()) handle(channel);
     } catch (err) {
-      if (!(err instanceof Deno.errors.BadResource)) {
-        this.log.error(`listener stopped: ${err instanceof Error ? err.message : err}`);
-      }
+      failure = err instanceof Error ? err.message : String(err);
     }
+    if (this.#stopping) return;
+    this.log.error(`listener on ${listener.address} stopped: ${failure}; restarting the broker`);
+    await listener.close().catch(() => {});
+    report({ type: "listener-failed", address: listener.address, message: failure });
   }
 
   /** A connection that writes frames in: feed its bytes to the router. */
   async publisher(channel: ByteChannel, kind: string): Promise<void> {
     const label = `${kind}#${this.#nextConn++}`;
     this.channels.add(channel);
-    const input = this.router.addPublisher(label);
+    const input = this.router.addPublisher(label, { close: () => channel.close() });
     try {
       while (true) {
         const chunk = await channel.read();
@@ -107,6 +122,7 @@ class Broker {
   }
 
   async stop(): Promise<void> {
+    this.#stopping = true;
     for (const listener of this.listeners) await listener.close();
     this.listeners = [];
     this.router.closeAll();
@@ -151,6 +167,14 @@ self.onmessage = async (e: MessageEvent<BrokerCommand>) => {
       broker = null;
       report({ type: "stopped" });
       break;
+    case "fail-listener": {
+      // For supervision tests: a listener that stops without the broker stopping.
+      const address = command.role === "pub"
+        ? broker?.settings.paths.pub
+        : broker?.settings.paths.pull;
+      void broker?.listeners.find((listener) => listener.address === address)?.close();
+      break;
+    }
     case "crash":
       // For supervision tests: an uncaught error, as a bug would raise.
       setTimeout(() => {
