@@ -8,7 +8,7 @@
  */
 import { ConfigError } from "./errors.ts";
 import { DEFAULT_MAX_FRAME_SIZE } from "./frame.ts";
-import { isLogLevel, type LogLevel } from "./log.ts";
+import { isLogLevel, type Logger, type LogLevel } from "./log.ts";
 import { defaultMinionId } from "./minion_id.ts";
 import { isMapping } from "./mapping.ts";
 import { readYamlFile } from "./yaml_file.ts";
@@ -20,9 +20,70 @@ import {
   tcpAddress,
 } from "./paths.ts";
 import { MATCH_TYPES, type MatchType } from "./tag_match.ts";
+import {
+  DEFAULT_PARTIAL_FRAMES_LIMIT,
+  DEFAULT_STALL_TIMEOUT_MS,
+  OVERFLOW_POLICIES,
+} from "./router.ts";
 
-/** Default per-subscriber outbound buffer: 16 MiB (Salt's default is ½·max(5 % RAM, 10 MiB)). */
-export const DEFAULT_IPC_WRITE_BUFFER = 16 * 1024 * 1024;
+/** Salt's floor for the buffer space `ipc_write_buffer` is half of: 10 MiB. */
+const BUFFER_SPACE_FLOOR = 10 * 1024 * 1024;
+
+/** The RAM size, once read (null: not permitted). */
+let totalMemory: number | null | undefined;
+
+function readTotalMemory(): number | null {
+  if (totalMemory !== undefined) return totalMemory;
+  totalMemory = null;
+  try {
+    // Query first: a missing --allow-sys must not prompt.
+    const state = Deno.permissions.querySync({ name: "sys", kind: "systemMemoryInfo" }).state;
+    if (state === "granted") totalMemory = Deno.systemMemoryInfo().total;
+  } catch {
+    // not permitted, or not available here
+  }
+  return totalMemory;
+}
+
+/** Options of {@linkcode defaultIpcWriteBuffer}. */
+export interface IpcWriteBufferOptions {
+  /** The host's RAM in bytes (default: read with `Deno.systemMemoryInfo`, which needs `--allow-sys`). */
+  totalMemory?: number | null;
+  /** Gets a debug line when the RAM size cannot be read. */
+  log?: Logger;
+}
+
+/**
+ * Salt's default `ipc_write_buffer`: ½·max(5 % of the RAM, 10 MiB), e.g.
+ * 614 MiB on a 24 GiB host. When the RAM size cannot be read (no
+ * `--allow-sys`), 5 MiB (½·10 MiB), with a debug line on `log`.
+ *
+ * @example
+ * ```ts
+ * import { defaultIpcWriteBuffer } from "./config.ts";
+ * defaultIpcWriteBuffer({ totalMemory: 24 * 2 ** 30 }); // 644245094 (614.4 MiB)
+ * defaultIpcWriteBuffer({ totalMemory: 64 * 2 ** 20 }); // 5242880 (the 10 MiB floor, halved)
+ * ```
+ */
+export function defaultIpcWriteBuffer(options: IpcWriteBufferOptions = {}): number {
+  const total = options.totalMemory !== undefined ? options.totalMemory : readTotalMemory();
+  if (total === null) {
+    const fallback = BUFFER_SPACE_FLOOR / 2;
+    options.log?.debug(
+      `ipc_write_buffer: the RAM size is unknown without --allow-sys, so the default is ` +
+        `${fallback} bytes (half of Salt's 10 MiB floor), not ½·max(5 % of RAM, 10 MiB); ` +
+        `grant --allow-sys or set ipc_write_buffer`,
+    );
+    return fallback;
+  }
+  return Math.floor(Math.max(total * 0.05, BUFFER_SPACE_FLOOR) / 2);
+}
+
+/**
+ * The default per-subscriber backlog limit on this host, read once when this
+ * module loads: see {@linkcode defaultIpcWriteBuffer}.
+ */
+export const DEFAULT_IPC_WRITE_BUFFER: number = defaultIpcWriteBuffer();
 
 /** Default `max_event_size`: 1 MiB, as Salt. */
 export const DEFAULT_MAX_EVENT_SIZE = 1024 * 1024;
@@ -43,10 +104,16 @@ export interface BusConfig {
   event_match_type: MatchType;
   /** Largest packed event data in bytes before trimming (default 1 MiB). */
   max_event_size: number;
-  /** Per-subscriber outbound buffer in bytes (default 16 MiB). */
+  /** Per-subscriber backlog limit in bytes (default Salt's ½·max(5 % of RAM, 10 MiB)). */
   ipc_write_buffer: number;
+  /** Over `ipc_write_buffer`: `skip` (default: discard its oldest events, notify, go on) or `disconnect` (Salt). */
+  subscriber_overflow: "skip" | "disconnect";
+  /** Seconds a subscriber's write may make no progress before it is closed (default 60; 0: never). */
+  subscriber_stall_timeout: number;
   /** Largest frame the broker accepts, in bytes (default 16 MiB). */
   max_frame_size: number;
+  /** Bytes held for incomplete frames across all publisher connections (default max(64 MiB, 2 × max_frame_size)). */
+  partial_frames_limit: number;
   /** Salt's publisher ACL; when set, the pub socket is 0660 (group may listen). */
   publisher_acl?: unknown;
   /** Salt's external auth; when set, the pub socket is 0660. */
@@ -78,7 +145,10 @@ export function defaultConfig(node: NodeKind): BusConfig {
     event_match_type: "startswith",
     max_event_size: DEFAULT_MAX_EVENT_SIZE,
     ipc_write_buffer: DEFAULT_IPC_WRITE_BUFFER,
+    subscriber_overflow: "skip",
+    subscriber_stall_timeout: DEFAULT_STALL_TIMEOUT_MS / 1000,
     max_frame_size: DEFAULT_MAX_FRAME_SIZE,
+    partial_frames_limit: Math.max(DEFAULT_PARTIAL_FRAMES_LIMIT, 2 * DEFAULT_MAX_FRAME_SIZE),
     sock_group_access: false,
     log_level: "warning",
   };
@@ -86,7 +156,9 @@ export function defaultConfig(node: NodeKind): BusConfig {
 
 /**
  * Builds a checked configuration: defaults for `node`, then `options`
- * (Salt names). `source` names where the options came from, for messages.
+ * (Salt names). `source` names where the options came from, for messages;
+ * `log` gets a debug line when the default `ipc_write_buffer` cannot follow
+ * Salt's formula (no `--allow-sys`).
  *
  * @throws {ConfigError} naming the option and the source.
  * @example
@@ -100,8 +172,12 @@ export function resolveConfig(
   node: NodeKind,
   options: Record<string, unknown> = {},
   source = "options",
+  log?: Logger,
 ): BusConfig {
   const config: BusConfig = { ...defaultConfig(node) };
+  if (options.ipc_write_buffer === undefined) {
+    config.ipc_write_buffer = defaultIpcWriteBuffer(log ? { log } : {});
+  }
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined) continue;
     config[key] = value;
@@ -123,11 +199,26 @@ export function resolveConfig(
   if (!MATCH_TYPES.includes(config.event_match_type)) {
     bad("event_match_type", `one of ${MATCH_TYPES.join(", ")}`);
   }
-  for (const option of ["max_event_size", "ipc_write_buffer", "max_frame_size"]) {
+  if (options.partial_frames_limit === undefined && typeof config.max_frame_size === "number") {
+    config.partial_frames_limit = Math.max(DEFAULT_PARTIAL_FRAMES_LIMIT, 2 * config.max_frame_size);
+  }
+  for (
+    const option of ["max_event_size", "ipc_write_buffer", "max_frame_size", "partial_frames_limit"]
+  ) {
     const value = config[option];
     if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
       bad(option, "a positive integer (bytes)");
     }
+  }
+  if (config.partial_frames_limit < config.max_frame_size) {
+    bad("partial_frames_limit", `at least max_frame_size (${config.max_frame_size} bytes)`);
+  }
+  if (!OVERFLOW_POLICIES.includes(config.subscriber_overflow)) {
+    bad("subscriber_overflow", OVERFLOW_POLICIES.join(" or "));
+  }
+  const stall = config.subscriber_stall_timeout;
+  if (typeof stall !== "number" || !Number.isFinite(stall) || stall < 0) {
+    bad("subscriber_stall_timeout", "seconds >= 0 (0: never)");
   }
   if (typeof config.sock_group_access !== "boolean") bad("sock_group_access", "true or false");
   config.ipc_mode ??= "ipc";
@@ -139,7 +230,7 @@ export function resolveConfig(
       bad(option, "a TCP port (1-65535)");
     }
   }
-  for (const option of ["master_queue_size", "recon_default", "recon_max"]) {
+  for (const option of ["master_queue_size", "recon_default", "recon_max", "known_minions_max"]) {
     const value = config[option];
     if (value !== undefined && (!Number.isInteger(value) || (value as number) <= 0)) {
       bad(option, "a positive integer");
@@ -151,6 +242,12 @@ export function resolveConfig(
   const loop = config.loop_interval;
   if (loop !== undefined && !(typeof loop === "number" && loop > 0)) {
     bad("loop_interval", "seconds > 0");
+  }
+  for (const option of ["link_heartbeat_interval", "known_minions_expire"]) {
+    const value = config[option];
+    if (value !== undefined && !(Number.isFinite(value) && (value as number) > 0)) {
+      bad(option, "seconds > 0");
+    }
   }
   for (const option of ["master", "master_sock_dir"]) {
     const value = config[option];

@@ -151,6 +151,18 @@ Deno.test("FrameScanner throws FrameError for a garbage first byte", () => {
   }
 });
 
+Deno.test("FrameScanner throws FrameError for a canonical-looking prefix followed by a body that is not bytes, without waiting for more", () => {
+  // 13 bytes: the canonical prefix, then 0x07 where c4/c5/c6 would be.
+  const bad = concat(hex("82"), HEAD, hex("80"), BODY, hex("07"));
+  assert.equal(bad.length, 13);
+  assert.throws(() => new FrameScanner().push(bad, collector()), FrameError);
+  // Cut after the prefix: refused when the 13th byte arrives.
+  const split = new FrameScanner();
+  split.push(bad.subarray(0, 12), collector());
+  assert.equal(split.bufferedBytes, 12);
+  assert.throws(() => split.push(bad.subarray(12), collector()), FrameError);
+});
+
 Deno.test("FrameScanner throws FrameError for a frame without a body key", () => {
   assert.throws(
     () => new FrameScanner().push(concat(hex("81"), HEAD, hex("80")), collector()),
@@ -213,4 +225,198 @@ Deno.test("FrameScanner keeps a partial frame buffered and reports bufferedBytes
   scanner.push(FRAME_29.slice(10), sink);
   assert.equal(sink.seen.length, 2);
   assert.equal(scanner.bufferedBytes, 0);
+});
+
+/** Non-canonical frames of PACKED_15, in every shape the generic path reads. */
+const GENERIC_VARIANTS: [string, Uint8Array][] = [
+  ["body first", concat(hex("82"), BODY, hex("c4 0f"), PACKED_15, HEAD, hex("80"))],
+  [
+    "head with mid",
+    concat(hex("82"), HEAD, hex("81 a3 6d 69 64 01"), BODY, hex("c4 0f"), PACKED_15),
+  ],
+  ["body as str8", concat(hex("82"), HEAD, hex("80"), BODY, hex("d9 0f"), PACKED_15)],
+  ["long length", concat(hex("82"), HEAD, hex("80"), BODY, hex("c6 00 00 00 0f"), PACKED_15)],
+  ["map16 frame", concat(hex("de 00 02"), HEAD, hex("80"), BODY, hex("c4 0f"), PACKED_15)],
+  [
+    "head of nested values",
+    concat(
+      hex("83"),
+      HEAD,
+      // {a: [1, -1, nil, 1.5(f64), "xy", bin8 "z", fixext1, ext8, {b: true}], c: array16 [uint32]}
+      hex("82 a1 61 99 01 ff c0 cb 3f f8 00 00 00 00 00 00 a2 78 79 c4 01 7a d4 01 02"),
+      hex("c7 02 05 aa bb 81 a1 62 c3"),
+      hex("a1 63 dc 00 01 ce 00 01 00 00"),
+      hex("a5 65 78 74 72 61 da 00 03 61 62 63"), // key "extra": str16 "abc"
+      BODY,
+      hex("c4 0f"),
+      PACKED_15,
+    ),
+  ],
+];
+
+Deno.test("FrameScanner finds non-canonical frames split at every byte boundary", () => {
+  for (const [name, frame] of GENERIC_VARIANTS) {
+    const stream = concat(frame, FRAME_29, frame);
+    for (let cut = 0; cut <= stream.length; cut++) {
+      const sink = collector();
+      const scanner = new FrameScanner();
+      scanner.push(stream.slice(0, cut), sink);
+      scanner.push(stream.slice(cut), sink);
+      assert.deepEqual(sink.seen.map((s) => s.body), [PACKED_15, PACKED_15, PACKED_15], name);
+      assert.deepEqual(sink.seen.map((s) => s.canonical), [false, true, false], `${name} ${cut}`);
+      assert.deepEqual(sink.seen[0].frame, frame, `${name}, cut at ${cut}`);
+      assert.equal(scanner.bufferedBytes, 0);
+      assert.equal(scanner.memoryBytes, 0);
+    }
+    // And one byte at a time.
+    const sink = collector();
+    const scanner = new FrameScanner();
+    for (let i = 0; i < stream.length; i++) scanner.push(stream.slice(i, i + 1), sink);
+    assert.equal(sink.seen.length, 3, name);
+  }
+});
+
+Deno.test("FrameScanner matches a one-chunk scan on random frame streams cut at random points", () => {
+  let seed = 42;
+  const random = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  for (let round = 0; round < 200; round++) {
+    const frames: Uint8Array[] = [];
+    const expected: Uint8Array[] = [];
+    for (let i = 0, n = 1 + random(12); i < n; i++) {
+      const body = packEvent(`t/${round}/${i}`, {
+        s: "x".repeat(random(3) === 0 ? random(70_000) : random(300)),
+      });
+      const variant = random(4);
+      frames.push(
+        variant === 0
+          ? concat(hex("82"), BODY, hex("c6"), u32(body.length), body, HEAD, hex("80"))
+          : variant === 1
+          ? concat(
+            hex("82"),
+            HEAD,
+            hex("81 a3 6d 69 64 dd 00 00 00 02 01 02"),
+            BODY,
+            hex("c6"),
+            u32(body.length),
+            body,
+          )
+          : encodeFrame(body),
+      );
+      expected.push(body);
+    }
+    const stream = concat(...frames);
+    const sink = collector();
+    const scanner = new FrameScanner();
+    let at = 0;
+    let pushes = 0;
+    while (at < stream.length) {
+      const n = 1 + random(random(2) === 0 ? 64 : 70_000);
+      scanner.push(stream.slice(at, at + n), sink);
+      at += n;
+      pushes++;
+    }
+    assert.deepEqual(sink.seen.map((s) => s.body), expected, `round ${round}`);
+    assert.equal(scanner.bufferedBytes, 0);
+    // Each byte is looked at about once, however the stream was cut.
+    assert.ok(scanner.scannedBytes <= stream.length + 16 * pushes, `round ${round}`);
+  }
+});
+
+function u32(n: number): Uint8Array {
+  return Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+}
+
+/** A non-canonical frame whose head holds an array32 of `n` one-byte ints. */
+function array32Frame(n: number): Uint8Array {
+  return concat(
+    hex("82"),
+    HEAD,
+    hex("81 a1 78 dd"),
+    u32(n),
+    new Uint8Array(n).fill(0x01),
+    BODY,
+    hex("c4 0f"),
+    PACKED_15,
+  );
+}
+
+Deno.test("FrameScanner scans a dripped non-canonical frame (array32 head) once, never again from its start", () => {
+  const frame = array32Frame(512 * 1024);
+  const sink = collector();
+  const scanner = new FrameScanner();
+  const step = 1024;
+  let pushes = 0;
+  for (let at = 0; at < frame.length; at += step) {
+    scanner.push(frame.slice(at, at + step), sink);
+    pushes++;
+    if (at + step < frame.length) {
+      assert.equal(sink.seen.length, 0);
+      assert.ok(scanner.memoryBytes <= 2 * scanner.bufferedBytes + 4096);
+    }
+  }
+  assert.equal(sink.seen.length, 1);
+  assert.deepEqual(sink.seen[0].body, PACKED_15);
+  assert.equal(pushes, 513);
+  // Rescanning from the start on every chunk would go over ~134 MB here.
+  assert.ok(scanner.scannedBytes <= frame.length + 16 * pushes, `${scanner.scannedBytes}`);
+  // Copies: the bytes once, plus the buffer's doublings.
+  assert.ok(scanner.copiedBytes <= 3 * frame.length, `${scanner.copiedBytes}`);
+  assert.equal(scanner.memoryBytes, 0);
+});
+
+Deno.test("FrameScanner copies only the frames cut by a chunk boundary, each into a buffer of its own size", () => {
+  const frame = encodeFrame(packEvent("salt/job/1/ret/web1", { pad: "p".repeat(180) }));
+  const stream = concat(...Array.from({ length: 2000 }, () => frame));
+  const chunk = 64 * 1024;
+  const buffers = new Set<ArrayBufferLike>();
+  let count = 0;
+  const sink: FrameSink = {
+    frame(buffer, start, end) {
+      assert.equal(end - start, frame.length);
+      buffers.add(buffer.buffer);
+      count++;
+    },
+  };
+  const scanner = new FrameScanner();
+  let cuts = 0;
+  for (let at = 0; at < stream.length; at += chunk) {
+    scanner.push(stream.subarray(at, at + chunk), sink);
+    if (scanner.bufferedBytes > 0) {
+      cuts++;
+      // The cut frame's buffer is exactly its size once its header is known.
+      if (scanner.bufferedBytes >= 17) assert.equal(scanner.memoryBytes, frame.length);
+    }
+  }
+  assert.equal(count, 2000);
+  // (A frame cut inside its header has those few bytes copied twice.)
+  assert.ok(
+    scanner.copiedBytes <= cuts * (frame.length + 16),
+    `${scanner.copiedBytes} for ${cuts} cuts`,
+  );
+  // Each frame is gone over once (plus the header of a cut frame, looked at again).
+  assert.ok(scanner.scannedBytes <= stream.length + 40 * Math.ceil(stream.length / chunk));
+});
+
+Deno.test("FrameScanner memoryBytes grows with a large canonical frame and discard() releases it", () => {
+  const body = packEvent("big", { s: "b".repeat(3 * 1024 * 1024) });
+  const frame = encodeFrame(body);
+  const scanner = new FrameScanner();
+  const sink = collector();
+  scanner.push(frame.subarray(0, 100_000), sink);
+  // Not the whole frame's size up front: the buffer grows as bytes come.
+  assert.ok(
+    scanner.memoryBytes >= 100_000 && scanner.memoryBytes <= 1 << 21,
+    `${scanner.memoryBytes}`,
+  );
+  scanner.push(frame.subarray(100_000, 2_000_000), sink);
+  assert.ok(scanner.memoryBytes >= 2_000_000 && scanner.memoryBytes <= frame.length);
+  scanner.discard();
+  assert.equal(scanner.memoryBytes, 0);
+  assert.equal(scanner.bufferedBytes, 0);
+  // After discard() the scanner starts afresh.
+  scanner.push(FRAME_29, sink);
+  assert.deepEqual(sink.seen.map((s) => s.body), [PACKED_15]);
 });

@@ -4,7 +4,13 @@ import { FrameError } from "./errors.ts";
 import { packEvent, unpackEvent } from "./event_codec.ts";
 import { encodeFrame, FrameScanner } from "./frame.ts";
 import { createLogger } from "./log.ts";
-import { DROPPED_TAG, type Outbound, Router } from "./router.ts";
+import {
+  DROPPED_TAG,
+  type Outbound,
+  Router,
+  type RouterOptions,
+  SUBSCRIBER_MISSED_TAG,
+} from "./router.ts";
 
 const concat = (...parts: Uint8Array[]): Uint8Array => concatBytes(parts);
 
@@ -67,17 +73,10 @@ function events(bytes: Uint8Array): { tag: string; data: unknown }[] {
   return out;
 }
 
-function newRouter(options: { writeBufferLimit?: number; dropNoticeTimeoutMs?: number } = {}) {
+function newRouter(options: Partial<Omit<RouterOptions, "log">> = {}) {
   const lines: string[] = [];
   const log = createLogger("debug", (level, message) => lines.push(`${level}: ${message}`));
-  const router = new Router({
-    writeBufferLimit: options.writeBufferLimit ?? 1 << 20,
-    maxFrameSize: 1 << 20,
-    ...(options.dropNoticeTimeoutMs !== undefined
-      ? { dropNoticeTimeoutMs: options.dropNoticeTimeoutMs }
-      : {}),
-    log,
-  });
+  const router = new Router({ writeBufferLimit: 1 << 20, maxFrameSize: 1 << 20, ...options, log });
   return { router, lines };
 }
 
@@ -194,20 +193,234 @@ Deno.test("Router coalesces frames queued during a write into the next write", a
   router.closeAll();
 });
 
-Deno.test("Router drops a subscriber that does not read once over writeBufferLimit; a fast one gets everything", async () => {
-  const limit = 2000;
+/**
+ * An Outbound whose writes stay pending until released (`release()` one,
+ * `releaseAll()` all, or `auto` to complete them as they come). It records
+ * each written view as given (no copy), so tests can check what is shared.
+ */
+class GatedOutbound implements Outbound {
+  writes: Uint8Array[] = [];
+  closed = 0;
+  auto = false;
+  #pending: PromiseWithResolvers<void>[] = [];
+  write(bytes: Uint8Array): Promise<void> {
+    this.writes.push(bytes);
+    if (this.auto) return Promise.resolve();
+    const gate = Promise.withResolvers<void>();
+    this.#pending.push(gate);
+    return gate.promise;
+  }
+  close(): void {
+    this.closed++;
+    // Like a socket: closing fails the write in flight.
+    for (const gate of this.#pending.splice(0)) gate.reject(new Error("closed"));
+  }
+  releaseAll(): void {
+    this.auto = true;
+    for (const gate of this.#pending.splice(0)) gate.resolve();
+  }
+  get pending(): number {
+    return this.#pending.length;
+  }
+  get bytes(): Uint8Array {
+    return concat(...this.writes);
+  }
+}
+
+/** An Outbound that completes each write after `ms` (a reader that keeps reading, slowly). */
+class SlowOutbound implements Outbound {
+  writes: Uint8Array[] = [];
+  closed = 0;
+  busy = false;
+  constructor(readonly ms: number) {}
+  async write(bytes: Uint8Array): Promise<void> {
+    this.busy = true;
+    this.writes.push(bytes.slice());
+    await new Promise((resolve) => setTimeout(resolve, this.ms));
+    this.busy = false;
+  }
+  close(): void {
+    this.closed++;
+  }
+  get bytes(): Uint8Array {
+    return concat(...this.writes);
+  }
+}
+
+/** Frame `i` of a numbered stream: tag `t/<i>`, data `{ i, pad }`. */
+function numbered(i: number, pad = 80): Uint8Array {
+  return frameOf(`t/${i}`, { i, pad: "p".repeat(pad) });
+}
+
+/**
+ * Checks that a subscriber's stream accounts for every one of `total`
+ * numbered events: each gap is preceded by a missed notice whose
+ * `missed_events` is the gap's exact size and whose `delivered_events` is
+ * what came before it.
+ */
+function checkAccounting(
+  bytes: Uint8Array,
+  total: number,
+): { delivered: number; missed: number; notices: number } {
+  let next = 0;
+  let delivered = 0;
+  let missed = 0;
+  let notices = 0;
+  for (const event of events(bytes)) {
+    const data = event.data as Record<string, number>;
+    if (event.tag === SUBSCRIBER_MISSED_TAG) {
+      notices++;
+      assert.ok(data.missed_events > 0);
+      assert.equal(data.delivered_events, delivered, "delivered_events counts what came before");
+      missed += data.missed_events;
+      next += data.missed_events;
+      assert.equal(data.total_missed_events, missed);
+      assert.ok(data.missed_bytes > data.missed_events * 80);
+      continue;
+    }
+    assert.equal(event.tag, `t/${next}`, "no gap without a notice counting it");
+    assert.equal(data.i, next);
+    next++;
+    delivered++;
+  }
+  assert.equal(next, total, "every event was received or counted as missed");
+  return { delivered, missed, notices };
+}
+
+Deno.test("Router discards the oldest unsent events of a subscriber over writeBufferLimit, announces them where the gap is, and goes on", async () => {
+  const limit = 4000;
   const { router, lines } = newRouter({ writeBufferLimit: limit });
-  const slow = new StuckOutbound();
+  const slow = new GatedOutbound();
   const fast = new FastOutbound();
   router.addSubscriber(slow, "slow");
   router.addSubscriber(fast, "fast");
   const input = router.addPublisher("pub");
-  const frames = Array.from({ length: 100 }, (_, i) => frameOf(`t/${i}`, { pad: "p".repeat(80) }));
+  const total = 100;
+  for (let i = 0; i < total; i++) {
+    input.push(numbered(i));
+    await tick();
+  }
+  // The slow one is stuck in its first write; it is not dropped.
+  assert.equal(slow.writes.length, 1);
+  assert.equal(slow.closed, 0);
+  assert.equal(router.stats.subscribers, 2);
+  assert.equal(router.stats.dropped, 0);
+  assert.ok(router.stats.missedEvents > 0);
+  assert.ok(router.stats.bufferedBytes <= limit, `${router.stats.bufferedBytes}`);
+  assert.ok(
+    lines.some((l) => l.startsWith("warning: subscriber slow is more than ipc_write_buffer")),
+    lines.join("\n"),
+  );
+  // It reads again: its first write, one notice for the one gap, the newest events.
+  slow.releaseAll();
+  await until(() => events(slow.bytes).at(-1)?.tag === `t/${total - 1}`);
+  const got = checkAccounting(slow.bytes, total);
+  assert.equal(got.notices, 1);
+  assert.equal(got.missed, router.stats.missedEvents);
+  assert.ok(got.delivered > 1, "it goes on receiving after the gap");
+  assert.equal(router.stats.missedNotices, 1);
+  // Publishing on reaches it as usual.
+  input.push(numbered(total));
+  await tick();
+  assert.equal(events(slow.bytes).at(-1)?.tag, `t/${total}`);
+  // The fast subscriber saw every frame, in order, and no notice.
+  assert.deepEqual(
+    events(fast.bytes).map((e) => e.tag),
+    [...Array(total + 1).keys()].map((i) => `t/${i}`),
+  );
+  input.close();
+  router.closeAll();
+});
+
+Deno.test("Router gives a reader slower than the publisher gaps, each announced with its exact count", async () => {
+  const { router } = newRouter({ writeBufferLimit: 20_000 });
+  const slow = new SlowOutbound(2);
+  router.addSubscriber(slow, "slow");
+  const input = router.addPublisher("pub");
+  const total = 5000;
+  for (let i = 0; i < total; i += 100) {
+    for (let j = i; j < i + 100; j++) input.push(numbered(j));
+    await tick();
+  }
+  await until(() => !slow.busy && events(slow.bytes).at(-1)?.tag === `t/${total - 1}`, 10_000);
+  const got = checkAccounting(slow.bytes, total);
+  assert.ok(got.notices >= 2, `${got.notices} notices`);
+  assert.equal(got.delivered + got.missed, total);
+  assert.equal(slow.closed, 0);
+  input.close();
+  router.closeAll();
+});
+
+Deno.test("Router shares the bytes of N stuck subscribers: one copy held, each write a view of the chunk it came in", async () => {
+  const { router } = newRouter({ writeBufferLimit: 10 << 20 });
+  const subs = [new GatedOutbound(), new GatedOutbound(), new GatedOutbound()];
+  subs.forEach((sub, i) => router.addSubscriber(sub, `stuck${i}`));
+  const input = router.addPublisher("pub");
+  const chunks: Uint8Array[] = [];
+  for (let c = 0; c < 64; c++) {
+    const chunk = concat(...Array.from({ length: 150 }, (_, k) => numbered(c * 150 + k)));
+    chunks.push(chunk);
+    input.push(chunk);
+    await tick();
+  }
+  const total = chunks.reduce((n, c) => n + c.length, 0);
+  assert.ok(total > 1_000_000);
+  const stats = router.stats;
+  // One copy of what they lag behind, not three.
+  assert.equal(stats.bufferedBytes, total - chunks[0].length);
+  assert.equal(stats.backlogBytes, 3 * total);
+  for (const sub of subs) sub.releaseAll();
+  await until(() => subs.every((sub) => sub.writes.length === chunks.length));
+  for (const sub of subs) {
+    assert.deepEqual(sub.bytes, concat(...chunks));
+    sub.writes.forEach((write, i) => assert.equal(write.buffer, chunks[i].buffer, "no copy"));
+  }
+  assert.equal(router.stats.bufferedBytes, 0);
+  input.close();
+  router.closeAll();
+});
+
+Deno.test("Router holds about writeBufferLimit for a stuck subscriber while 50 times that passes", async () => {
+  const limit = 64 * 1024;
+  const { router } = newRouter({ writeBufferLimit: limit });
+  const stuck = new GatedOutbound();
+  const fast = new FastOutbound();
+  router.addSubscriber(stuck, "stuck");
+  router.addSubscriber(fast, "fast");
+  const input = router.addPublisher("pub");
+  let most = 0;
+  let i = 0;
+  while (router.stats.bytesIn < 50 * limit) {
+    input.push(concat(...Array.from({ length: 40 }, () => numbered(i++))));
+    await tick();
+    most = Math.max(most, router.stats.bufferedBytes);
+  }
+  assert.ok(most <= limit, `held ${most} bytes`);
+  assert.equal(events(fast.bytes).length, i);
+  stuck.releaseAll();
+  await until(() => events(stuck.bytes).at(-1)?.tag === `t/${i - 1}`);
+  const got = checkAccounting(stuck.bytes, i);
+  assert.equal(got.notices, 1);
+  assert.ok(got.missed > 0.9 * i);
+  input.close();
+  router.closeAll();
+});
+
+Deno.test("Router with overflow: disconnect drops a subscriber over writeBufferLimit; the dropped notice follows its write in flight", async () => {
+  const limit = 2000;
+  const { router, lines } = newRouter({ writeBufferLimit: limit, overflow: "disconnect" });
+  const slow = new GatedOutbound();
+  const fast = new FastOutbound();
+  router.addSubscriber(slow, "slow");
+  router.addSubscriber(fast, "fast");
+  const input = router.addPublisher("pub");
+  const frames = Array.from({ length: 100 }, (_, i) => numbered(i));
+  let pushedAtDrop = 0;
   for (const frame of frames) {
     input.push(frame);
     await tick();
+    if (pushedAtDrop === 0 && router.stats.dropped > 0) pushedAtDrop = router.stats.framesIn;
   }
-  // The fast subscriber saw every frame, in order.
   assert.deepEqual(fast.bytes, concat(...frames));
   assert.equal(router.stats.dropped, 1);
   assert.equal(router.stats.subscribers, 1);
@@ -218,23 +431,20 @@ Deno.test("Router drops a subscriber that does not read once over writeBufferLim
   // The slow one had only its first write; the notice waits for that write.
   assert.equal(slow.writes.length, 1);
   assert.equal(slow.closed, 0);
-  slow.release();
+  slow.releaseAll();
   await until(() => slow.closed > 0);
   assert.equal(slow.writes.length, 2);
-  const notice = events(slow.writes[1]);
-  assert.equal(notice.length, 1);
-  assert.equal(notice[0].tag, DROPPED_TAG);
+  const got = events(slow.bytes);
+  assert.deepEqual(got.map((e) => e.tag), ["t/0", DROPPED_TAG]);
   assert.equal(DROPPED_TAG, "saltbus/subscriber/dropped");
-  const data = notice[0].data as Record<string, unknown>;
+  const data = got[1].data as Record<string, unknown>;
   assert.equal(data.ipc_write_buffer, limit);
   assert.ok((data.buffered_bytes as number) > limit);
   assert.equal(data.delivered_events, 1);
-  assert.equal(typeof data.discarded_events, "number");
-  assert.ok((data.discarded_events as number) > 0);
+  // Everything published to it but the write in flight was discarded.
+  assert.equal(data.discarded_events, pushedAtDrop - 1);
   assert.match(data.reason as string, /ipc_write_buffer/);
   assert.match(data._stamp as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?$/);
-  // The notice was the last write, then the connection was closed.
-  assert.equal(slow.closedAt, 2);
   // Publishing on goes to the fast one only.
   input.push(frameOf("after", {}));
   await tick();
@@ -244,14 +454,14 @@ Deno.test("Router drops a subscriber that does not read once over writeBufferLim
   router.closeAll();
 });
 
-Deno.test("Router closes a dropped subscriber whose stuck write fails (notice best effort)", async () => {
-  const { router } = newRouter({ writeBufferLimit: 500 });
+Deno.test("Router with overflow: disconnect closes a dropped subscriber whose write in flight fails", async () => {
+  const { router } = newRouter({ writeBufferLimit: 500, overflow: "disconnect" });
   const slow = new StuckOutbound();
   const fast = new FastOutbound();
   router.addSubscriber(slow, "slow");
   router.addSubscriber(fast, "fast");
   const input = router.addPublisher("pub");
-  const frames = Array.from({ length: 20 }, (_, i) => frameOf(`t/${i}`, { pad: "p".repeat(80) }));
+  const frames = Array.from({ length: 20 }, (_, i) => numbered(i));
   for (const frame of frames) {
     input.push(frame);
     await tick();
@@ -259,54 +469,195 @@ Deno.test("Router closes a dropped subscriber whose stuck write fails (notice be
   assert.equal(router.stats.dropped, 1);
   slow.fail();
   await until(() => slow.closed > 0);
-  // The notice went out after the failed write (best effort), and close followed.
-  assert.ok(slow.writes.length <= 2);
-  if (slow.writes.length === 2) assert.equal(events(slow.writes[1])[0].tag, DROPPED_TAG);
+  // The peer is gone: nothing more was written to it.
+  assert.equal(slow.writes.length, 1);
   assert.deepEqual(fast.bytes, concat(...frames));
   input.close();
   router.closeAll();
 });
 
-Deno.test("Router closes a dropped subscriber after dropNoticeTimeoutMs when its write stays stuck", async () => {
-  const { router } = newRouter({ writeBufferLimit: 500, dropNoticeTimeoutMs: 30 });
-  const slow = new StuckOutbound();
-  // Like a socket: closing it fails the pending write.
-  const close = slow.close.bind(slow);
-  slow.close = () => {
-    close();
-    slow.fail();
-  };
-  router.addSubscriber(slow, "slow");
+Deno.test("Router closes a subscriber whose write makes no progress for stallTimeoutMs, logging what it was sent and missed", async () => {
+  const { router, lines } = newRouter({ writeBufferLimit: 2000, stallTimeoutMs: 40 });
+  const stuck = new GatedOutbound();
+  const fast = new FastOutbound();
+  router.addSubscriber(stuck, "stuck");
+  router.addSubscriber(fast, "fast");
   const input = router.addPublisher("pub");
   const started = Date.now();
-  for (let i = 0; i < 20; i++) input.push(frameOf(`t/${i}`, { pad: "p".repeat(80) }));
-  await until(() => slow.closed > 0);
-  const elapsed = Date.now() - started;
-  assert.ok(elapsed >= 25 && elapsed < 1000, `closed after ${elapsed} ms`);
-  // Let the notice task finish against the closed outbound.
-  await new Promise((resolve) => setTimeout(resolve, 30));
+  for (let i = 0; i < 50; i++) {
+    input.push(numbered(i));
+    await tick();
+  }
+  await until(() => stuck.closed > 0);
+  assert.ok(Date.now() - started >= 40);
+  assert.equal(router.stats.stalled, 1);
+  assert.equal(router.stats.subscribers, 1);
+  const line = lines.find((l) => l.startsWith("warning: closing subscriber stuck: no progress"));
+  assert.ok(line, lines.join("\n"));
+  const missed = router.stats.missedEvents;
+  assert.ok(missed > 0);
+  assert.match(line, new RegExp(`was sent \\d+ events and missed ${missed} \\(\\d+ bytes\\)`));
+  // The others carry on.
+  input.push(numbered(50));
+  await tick();
+  assert.equal(events(fast.bytes).length, 51);
   input.close();
   router.closeAll();
 });
 
-Deno.test({
-  name: "Router stops waiting on a dropped subscriber's stuck write after dropNoticeTimeoutMs",
-  fn: async () => {
-    const { router } = newRouter({ writeBufferLimit: 500, dropNoticeTimeoutMs: 20 });
-    const slow = new StuckOutbound();
-    router.addSubscriber(slow, "slow");
-    const input = router.addPublisher("pub");
-    // One frame per tick: the first write is in flight (stuck) when the drop happens.
-    for (let i = 0; i < 20; i++) {
-      input.push(frameOf(`t/${i}`, { pad: "p".repeat(80) }));
-      await tick();
+Deno.test("Router with overflow: disconnect closes a dropped subscriber that never takes its notice after stallTimeoutMs", async () => {
+  const { router, lines } = newRouter({
+    writeBufferLimit: 500,
+    overflow: "disconnect",
+    stallTimeoutMs: 30,
+  });
+  const stuck = new GatedOutbound();
+  router.addSubscriber(stuck, "stuck");
+  const input = router.addPublisher("pub");
+  for (let i = 0; i < 20; i++) {
+    input.push(numbered(i));
+    await tick();
+  }
+  assert.equal(router.stats.dropped, 1);
+  await until(() => stuck.closed > 0);
+  assert.equal(router.stats.stalled, 1);
+  assert.equal(stuck.writes.length, 1);
+  assert.ok(lines.some((l) => l.startsWith("warning: closing subscriber stuck: no progress")));
+  input.close();
+  router.closeAll();
+});
+
+Deno.test("Router does not close a subscriber whose writes each complete, however far behind it is", async () => {
+  const { router } = newRouter({ writeBufferLimit: 3000, stallTimeoutMs: 30 });
+  const slow = new SlowOutbound(15);
+  router.addSubscriber(slow, "slow");
+  const input = router.addPublisher("pub");
+  let i = 0;
+  const until300 = Date.now() + 300;
+  while (Date.now() < until300) {
+    input.push(numbered(i++));
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await until(() => !slow.busy && events(slow.bytes).at(-1)?.tag === `t/${i - 1}`, 5000);
+  assert.equal(slow.closed, 0);
+  assert.equal(router.stats.stalled, 0);
+  checkAccounting(slow.bytes, i);
+  input.close();
+  router.closeAll();
+});
+
+// ------------------------------------------------------------ pull side
+
+Deno.test("Router closes the publisher holding the largest incomplete frame once they all hold more than partialFramesLimit; the others are unaffected", async () => {
+  const { router, lines } = newRouter({ partialFramesLimit: 100_000 });
+  const sub = new FastOutbound();
+  router.addSubscriber(sub, "sub");
+  const closed: string[] = [];
+  const add = (label: string) => router.addPublisher(label, { close: () => closed.push(label) });
+  const big = frameOf("big", { s: "b".repeat(60_000) });
+  const mid = frameOf("mid", { s: "m".repeat(30_000) });
+  const small = frameOf("small", { s: "s".repeat(20_000) });
+  const a = add("a");
+  const b = add("b");
+  const c = add("c");
+  a.push(big.slice(0, 50_000));
+  b.push(mid.slice(0, 10_000));
+  // Canonical frames: each holds a buffer of its frame's size.
+  assert.equal(router.stats.partialBytes, big.length + mid.length);
+  assert.equal(router.stats.evicted, 0);
+  c.push(small.slice(0, 5_000));
+  assert.deepEqual(closed, ["a"]);
+  assert.equal(router.stats.evicted, 1);
+  assert.equal(router.stats.partialBytes, mid.length + small.length);
+  assert.ok(
+    lines.some((l) =>
+      l.startsWith("warning: closing publisher a: incomplete frames") &&
+      l.includes("partial_frames_limit (100000 bytes)") && l.includes(`(${big.length} bytes)`)
+    ),
+    lines.join("\n"),
+  );
+  assert.throws(() => a.push(big.slice(50_000)), FrameError);
+  a.close();
+  b.push(mid.slice(10_000));
+  c.push(small.slice(5_000));
+  await tick();
+  assert.deepEqual(events(sub.bytes).map((e) => e.tag), ["mid", "small"]);
+  assert.equal(router.stats.partialBytes, 0);
+  b.close();
+  c.close();
+  assert.equal(router.stats.publishers, 0);
+  router.closeAll();
+});
+
+Deno.test("Router without a close callback releases an evicted publisher's bytes at once and refuses its next push", () => {
+  const { router } = newRouter({ partialFramesLimit: 50_000 });
+  const big = frameOf("big", { s: "b".repeat(40_000) });
+  const a = router.addPublisher("a");
+  const b = router.addPublisher("b");
+  a.push(big.slice(0, 100));
+  // b is the one pushing and the largest: its push throws after the frames before.
+  assert.throws(
+    () => b.push(concat(FRAME_SMALL, frameOf("huge", { s: "h".repeat(60_000) }).slice(0, 30))),
+    (err: unknown) => err instanceof FrameError && /partial_frames_limit/.test(err.message),
+  );
+  assert.equal(router.stats.partialBytes, big.length);
+  assert.equal(router.stats.framesIn, 1);
+  b.close();
+  a.close();
+  assert.equal(router.stats.partialBytes, 0);
+  assert.equal(router.stats.rejected, 1);
+});
+
+const FRAME_SMALL = frameOf("small", { ok: true });
+
+Deno.test("Router's partial-frame accounting returns to 0 after 1,000 publishers leave mid-frame", () => {
+  const { router } = newRouter({ partialFramesLimit: 200_000 });
+  const frame = frameOf("churn", { s: "c".repeat(10_000) });
+  const open = [];
+  for (let i = 0; i < 1000; i++) {
+    const input = router.addPublisher(`p${i}`);
+    try {
+      input.push(frame.slice(0, 1 + (i * 37) % (frame.length - 1)));
+    } catch (err) {
+      assert.ok(err instanceof FrameError);
     }
-    assert.equal(router.stats.dropped, 1);
-    await until(() => slow.closed > 0);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    input.close();
-    router.closeAll();
-  },
+    open.push(input);
+    if (open.length > 30) open.shift()!.close();
+    assert.ok(router.stats.partialBytes <= 200_000);
+  }
+  for (const input of open) input.close();
+  assert.equal(router.stats.partialBytes, 0);
+  assert.equal(router.stats.publishers, 0);
+});
+
+Deno.test("Router scans a dripped non-canonical frame once and forwards it re-framed", async () => {
+  const { router } = newRouter({ maxFrameSize: 1 << 20 });
+  const sub = new FastOutbound();
+  router.addSubscriber(sub, "sub");
+  const body = packEvent("dripped", { ok: 1 });
+  const filler = 256 * 1024;
+  const frame = concat(
+    Uint8Array.of(0x82, 0xa4, 0x68, 0x65, 0x61, 0x64, 0x81, 0xa1, 0x78, 0xdd),
+    Uint8Array.of(0, filler >>> 16, (filler >>> 8) & 0xff, filler & 0xff),
+    new Uint8Array(filler).fill(0x07),
+    Uint8Array.of(0xa4, 0x62, 0x6f, 0x64, 0x79, 0xc4, body.length),
+    body,
+  );
+  const input = router.addPublisher("drip");
+  let pushes = 0;
+  for (let at = 0; at < frame.length; at += 512) {
+    input.push(frame.slice(at, at + 512));
+    pushes++;
+  }
+  await tick();
+  assert.deepEqual(sub.bytes, encodeFrame(body));
+  assert.ok(
+    router.stats.scannedBytes <= frame.length + 16 * pushes,
+    `${router.stats.scannedBytes}`,
+  );
+  assert.equal(router.stats.partialBytes, 0);
+  input.close();
+  router.closeAll();
 });
 
 Deno.test("Router throws FrameError for a bad frame, after delivering the frames before it; other publishers carry on", async () => {

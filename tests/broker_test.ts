@@ -257,9 +257,11 @@ Deno.test("a peer that disconnects mid-frame loses only its own partial frame", 
 
 // ------------------------------------------------------------ slow consumer
 
-Deno.test("a subscriber that never reads is dropped; a fast one gets every event; the publisher is never blocked", async () => {
+Deno.test("with subscriber_overflow: disconnect, a subscriber that never reads is dropped; a fast one gets every event; the publisher is never blocked", async () => {
   const limit = 256 * 1024;
-  await using t = await startTestBus({ config: { ipc_write_buffer: limit } });
+  await using t = await startTestBus({
+    config: { ipc_write_buffer: limit, subscriber_overflow: "disconnect" },
+  });
   const fast = t.client();
   assert.equal(await fast.connected(2), true);
   const slow = await rawSubscriber(t);
