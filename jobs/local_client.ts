@@ -2,7 +2,9 @@
  * `LocalClient`: Salt's `salt.client.LocalClient` for TypeScript. Publishes
  * jobs through the master to its minions and collects their returns from
  * the master bus. One client keeps one link to the master and one listener,
- * and runs any number of jobs at once.
+ * and runs any number of jobs at once. An expected minion that disconnects
+ * before returning is reported `not connected` as soon as the master tells
+ * (a `_minion_lost` message on the client's link), not after the timeout.
  *
  * @module
  */
@@ -130,9 +132,10 @@ export class LocalClient implements AsyncDisposable {
   }
 
   /**
-   * Runs a job and yields each minion's return as it arrives, then one
-   * entry with `missing` set for each expected minion that did not answer
-   * within the timeout.
+   * Runs a job and yields each minion's return as it arrives, an entry with
+   * `missing: "not connected"` as soon as an expected minion disconnects
+   * before returning, then one entry with `missing` set for each expected
+   * minion that did not answer within the timeout.
    */
   async *cmdIter(
     tgt: string | string[],
@@ -176,11 +179,15 @@ export class LocalClient implements AsyncDisposable {
     const state = this.#jobs.get(job.jid);
     if (!state) throw new Error(`job ${job.jid} was not published by this client`);
     const waiting = new Set(job.minions.filter((id) => !job.missing.includes(id)));
+    const settled = new Set<string>();
     const deadline = Date.now() + timeout * 1000;
     try {
       while (waiting.size > 0) {
         const ret = state.queue.shift();
         if (ret !== undefined) {
+          // One answer per minion: a return after it was reported gone is not repeated.
+          if (settled.has(ret.id)) continue;
+          settled.add(ret.id);
           waiting.delete(ret.id);
           yield ret;
           continue;
@@ -237,6 +244,9 @@ export class LocalClient implements AsyncDisposable {
       const link = services.masterLink(config, {
         hello: () => ({ role: "client", id: "saltbus-local-client", pid: Deno.pid }),
         log,
+        onMessage: (message) => {
+          if (message.tag === "_minion_lost") this.#lost(message.data);
+        },
       });
       if (!(await listener.connected(5)) || !(await link.waitConnected(5000))) {
         await listener.close();
@@ -256,6 +266,36 @@ export class LocalClient implements AsyncDisposable {
     if (this.#options.sockDir !== undefined) overrides.sock_dir = this.#options.sockDir;
     const config = await loadConfig("master", this.#options.config, overrides);
     return { config, log: this.#options.log ?? createLogger(config.log_level) };
+  }
+
+  /** The master says an expected minion of a job disconnected before returning. */
+  #lost(data: Record<string, unknown>): void {
+    const { jid, id } = data;
+    if (typeof jid !== "string" || typeof id !== "string") return;
+    const missing = "not connected";
+    this.#deliver(jid, {
+      id,
+      return: DID_NOT_RETURN[missing],
+      retcode: 1,
+      success: false,
+      missing,
+    });
+  }
+
+  /** Hands `ret` to its job, or keeps it a while when the job's publish is still being answered. */
+  #deliver(jid: string, ret: MinionReturn): void {
+    const job = this.#jobs.get(jid);
+    if (job) {
+      job.push(ret);
+      return;
+    }
+    // A return can pass the master's answer to our publish: keep it a while.
+    const early = this.#early.get(jid) ?? [];
+    early.push(ret);
+    this.#early.set(jid, early);
+    if (this.#early.size > EARLY_LIMIT) {
+      this.#early.delete(this.#early.keys().next().value!);
+    }
   }
 
   async #route(listener: EventClient): Promise<void> {
@@ -279,18 +319,7 @@ export class LocalClient implements AsyncDisposable {
           retcode: typeof data.retcode === "number" ? data.retcode : 0,
           success: data.success === true,
         };
-        const job = this.#jobs.get(jid);
-        if (job) {
-          job.push(ret);
-        } else {
-          // A return can pass the master's answer to our publish: keep it a while.
-          const early = this.#early.get(jid) ?? [];
-          early.push(ret);
-          this.#early.set(jid, early);
-          if (this.#early.size > EARLY_LIMIT) {
-            this.#early.delete(this.#early.keys().next().value!);
-          }
-        }
+        this.#deliver(jid, ret);
       }
     } catch (err) {
       if (!this.#abort.signal.aborted) throw err;

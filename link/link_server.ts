@@ -6,6 +6,12 @@
  * connected, and can publish to them. {@linkcode ownLoad} holds a peer to the
  * id it said hello with.
  *
+ * Identities: a second `minion` hello for an id that is connected is refused
+ * (the newcomer gets `_refused` and is closed; the live one stays) unless the
+ * live one has been silent for {@linkcode HEARTBEAT_MISSES} of its heartbeat
+ * intervals. Minions that went away stay `known` (for `manage.down` and
+ * `[Not connected]`) for a while, and only so many of them.
+ *
  * @module
  */
 import type { Logger } from "../bus/log.ts";
@@ -13,6 +19,19 @@ import type { ByteChannel } from "../bus/transport.ts";
 import type { LinkListener } from "../transport/link_transport.ts";
 import { isMapping } from "../bus/mapping.ts";
 import { LinkConnection, type LinkMessage } from "./link_connection.ts";
+import { PublishedJobs, type PublishedJobsOptions } from "./published_jobs.ts";
+
+/** Default heartbeat interval of a minion's link, in ms (`link_heartbeat_interval: 5`). */
+export const DEFAULT_HEARTBEAT_MS = 5_000;
+
+/** Heartbeats a connected minion may miss before another hello may replace it. */
+export const HEARTBEAT_MISSES = 3;
+
+/** Default time a minion that went away stays known, in ms (`known_minions_expire: 86400`). */
+export const DEFAULT_KNOWN_EXPIRE_MS = 24 * 60 * 60 * 1000;
+
+/** Default number of minions kept known while disconnected (`known_minions_max`). */
+export const DEFAULT_KNOWN_MAX = 10_000;
 
 /** Who is on the other end of a link connection. */
 export interface LinkPeer {
@@ -26,6 +45,12 @@ export interface LinkPeer {
   readonly grains: Readonly<Record<string, unknown>>;
   /** When it connected. */
   readonly since: Date;
+  /** When the master last heard from it (any message, heartbeats included). */
+  readonly lastHeard: Date;
+  /** The heartbeat interval it announced in its hello, in ms (else the default). */
+  readonly heartbeatMs: number;
+  /** True once its connection is gone. */
+  readonly closed: boolean;
   /** Sends it a message; `false` when it is gone. */
   send(tag: string, data: Record<string, unknown>): boolean;
 }
@@ -45,6 +70,23 @@ export interface MinionLinkServerOptions {
   log: Logger;
   /** Largest message accepted, in bytes (default 16 MiB). */
   maxFrameSize?: number;
+  /**
+   * How long a minion that went away stays known, in ms.
+   *
+   * @default {86400000}
+   */
+  knownExpireMs?: number;
+  /**
+   * Most minions kept known while disconnected; the one gone longest is
+   * forgotten first.
+   *
+   * @default {10000}
+   */
+  knownMax?: number;
+  /** Bounds of the registry of published jobs ({@linkcode MinionLinkServer.jobs}). */
+  jobs?: PublishedJobsOptions;
+  /** The clock (for tests). Default `Date.now`. */
+  now?: () => number;
 }
 
 /** Refusal of a minion's request; the message goes back to the minion. */
@@ -76,6 +118,8 @@ export class LinkRequestError extends Error {
 export class MinionLinkServer implements AsyncDisposable {
   /** Where it listens. */
   readonly path: string;
+  /** The jobs published to minions, and the returns still expected for them. */
+  readonly jobs: PublishedJobs;
   readonly #listener: LinkListener;
   readonly #log: Logger;
   readonly #maxFrameSize: number | undefined;
@@ -83,7 +127,13 @@ export class MinionLinkServer implements AsyncDisposable {
   readonly #handlers = new Map<string, LinkHandler>();
   readonly #connections = new Set<LinkConnection>();
   readonly #minions = new Map<string, Peer>();
-  readonly #known = new Map<string, Readonly<Record<string, unknown>>>();
+  /** Known minions, ordered by when they were last seen (connected or left). */
+  readonly #known = new Map<string, KnownMinion>();
+  readonly #knownExpireMs: number;
+  readonly #knownMax: number;
+  readonly #now: () => number;
+  #forgotten = 0;
+  #forgottenLoggedAt = -Infinity;
   readonly #served = new Set<Promise<void>>();
   #accepting: Promise<void>;
   #closed: Promise<void> | null = null;
@@ -93,6 +143,10 @@ export class MinionLinkServer implements AsyncDisposable {
     this.#listener = options.listener;
     this.#log = options.log;
     this.#maxFrameSize = options.maxFrameSize;
+    this.#knownExpireMs = options.knownExpireMs ?? DEFAULT_KNOWN_EXPIRE_MS;
+    this.#knownMax = options.knownMax ?? DEFAULT_KNOWN_MAX;
+    this.#now = options.now ?? Date.now;
+    this.jobs = new PublishedJobs({ now: this.#now, ...options.jobs });
     this.#accepting = this.#accept();
   }
 
@@ -111,17 +165,22 @@ export class MinionLinkServer implements AsyncDisposable {
     return [...this.#minions.values()].sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   }
 
-  /** Every minion id that has connected since the master started, sorted. */
+  /**
+   * The minions connected now and those that went away within
+   * `knownExpireMs` (at most `knownMax` of those), sorted.
+   */
   get known(): string[] {
+    this.#forgetExpired();
     return [...this.#known.keys()].sort();
   }
 
   /**
    * The grains minion `id` announced when it last connected (kept after it
-   * disconnects, as Salt's grains cache), or `undefined` for an unknown id.
+   * disconnects, as Salt's grains cache, while it is known), or `undefined`
+   * for an unknown id.
    */
   grainsOf(id: string): Readonly<Record<string, unknown>> | undefined {
-    return this.#known.get(id);
+    return this.#known.get(id)?.grains;
   }
 
   /** True when minion `id` is connected now. */
@@ -159,7 +218,8 @@ export class MinionLinkServer implements AsyncDisposable {
   }
 
   /**
-   * Sends a message to every connected minion; resolves how many got it.
+   * Sends a message to every connected minion, or to those of `to` that are
+   * connected; returns how many got it.
    *
    * @example
    * ```ts
@@ -168,9 +228,13 @@ export class MinionLinkServer implements AsyncDisposable {
    * server.publish("_publish", { jid: "20240501123456789012", fun: "test.ping" });
    * ```
    */
-  publish(tag: string, data: Record<string, unknown>): number {
+  publish(tag: string, data: Record<string, unknown>, to?: Iterable<string>): number {
     let sent = 0;
-    for (const minion of this.#minions.values()) if (minion.send(tag, data)) sent++;
+    if (to === undefined) {
+      for (const minion of this.#minions.values()) if (minion.send(tag, data)) sent++;
+    } else {
+      for (const id of to) if (this.#minions.get(id)?.send(tag, data)) sent++;
+    }
     return sent;
   }
 
@@ -210,9 +274,17 @@ export class MinionLinkServer implements AsyncDisposable {
     try {
       for await (const message of connection.messages()) {
         if (peer === null) {
-          peer = this.#hello(message, connection);
+          const hello = this.#hello(message, connection);
+          if (typeof hello === "string") {
+            connection.send("_refused", { error: hello });
+            await connection.drain();
+            return;
+          }
+          peer = hello;
           continue;
         }
+        peer.heard(this.#now());
+        if (message.tag === "_heartbeat") continue;
         await this.#dispatch(message, peer);
       }
     } catch (err) {
@@ -227,32 +299,103 @@ export class MinionLinkServer implements AsyncDisposable {
       this.#connections.delete(connection);
       if (peer?.role === "minion" && this.#minions.get(peer.id) === peer) {
         this.#minions.delete(peer.id);
+        this.#seen(peer.id, peer.grains);
         this.#log.info(`minion ${peer.id} disconnected`);
         for (const listener of this.#presenceListeners) listener(peer.id, false);
       }
     }
   }
 
-  #hello(message: LinkMessage, connection: LinkConnection): Peer {
-    const { role, id, pid, grains } = message.data;
+  /** The peer a `_hello` makes, or why it is refused (for a second live minion). */
+  #hello(message: LinkMessage, connection: LinkConnection): Peer | string {
+    const { role, id, pid, grains, heartbeat_ms } = message.data;
     if (message.tag !== "_hello" || (role !== "minion" && role !== "client")) {
       throw new LinkRequestError(`expected _hello first, got ${JSON.stringify(message.tag)}`);
     }
     if (typeof id !== "string" || id === "") throw new LinkRequestError("_hello without an id");
-    const peer = new Peer(role, id, typeof pid === "number" ? pid : null, grains, connection);
+    const now = this.#now();
+    const heartbeatMs = typeof heartbeat_ms === "number" && Number.isFinite(heartbeat_ms) &&
+        heartbeat_ms > 0
+      ? heartbeat_ms
+      : DEFAULT_HEARTBEAT_MS;
+    const peer = new Peer(
+      role,
+      id,
+      typeof pid === "number" ? pid : null,
+      grains,
+      connection,
+      heartbeatMs,
+      now,
+    );
     if (role === "minion") {
       const earlier = this.#minions.get(id);
       if (earlier) {
-        this.#log.warning(`minion ${id} connected again; closing its earlier connection`);
+        const silentMs = now - earlier.lastHeardMs;
+        if (!earlier.closed && silentMs < HEARTBEAT_MISSES * earlier.heartbeatMs) {
+          this.#log.warning(
+            `refused a second connection for minion ${id} (pid ${peer.pid ?? "?"}): ` +
+              `minion ${id} is connected (pid ${earlier.pid ?? "?"}) and alive`,
+          );
+          return `minion ${id} is already connected (pid ${earlier.pid ?? "?"}) and alive: ` +
+            `one connection per minion id; stop the other minion or give this one another id`;
+        }
+        this.#log.warning(
+          `minion ${id} connected again and its earlier connection (pid ${
+            earlier.pid ?? "?"
+          }) was silent for ${silentMs} ms (${HEARTBEAT_MISSES} heartbeats missed): closing it`,
+        );
         earlier.connection.close();
       }
       this.#minions.set(id, peer);
-      this.#known.set(id, peer.grains);
+      this.#seen(id, peer.grains);
       this.#log.info(`minion ${id} connected (pid ${peer.pid ?? "?"})`);
       if (!earlier) { for (const listener of this.#presenceListeners) listener(id, true); }
     }
     connection.send("_welcome", { id });
     return peer;
+  }
+
+  /** Records that minion `id` was seen now (it moves to the back of the order). */
+  #seen(id: string, grains: Readonly<Record<string, unknown>>): void {
+    this.#known.delete(id);
+    this.#known.set(id, { grains, seen: this.#now() });
+    this.#forgetExpired();
+    let over = this.#known.size - this.#minions.size - this.#knownMax;
+    if (over <= 0) return;
+    let forgotten = 0;
+    for (const known of this.#known.keys()) {
+      if (over <= 0) break;
+      if (this.#minions.has(known)) continue;
+      this.#known.delete(known);
+      over--;
+      forgotten++;
+    }
+    this.#noteForgotten(forgotten, `more than ${this.#knownMax} minions known while away`);
+  }
+
+  /** Forgets minions that went away more than `knownExpireMs` ago. */
+  #forgetExpired(): void {
+    const horizon = this.#now() - this.#knownExpireMs;
+    let forgotten = 0;
+    for (const [id, known] of this.#known) {
+      if (known.seen > horizon) break; // the rest were seen later
+      if (this.#minions.has(id)) continue;
+      this.#known.delete(id);
+      forgotten++;
+    }
+    this.#noteForgotten(forgotten, `not seen for ${this.#knownExpireMs / 1000} s`);
+  }
+
+  /** Logs forgotten minions: at once, then at most once a minute (a flood of hellos). */
+  #noteForgotten(count: number, why: string): void {
+    if (count === 0) return;
+    this.#forgotten += count;
+    const now = this.#now();
+    if (now - this.#forgottenLoggedAt < 60_000) return;
+    this.#forgottenLoggedAt = now;
+    const n = this.#forgotten;
+    this.#forgotten = 0;
+    this.#log.info(`forgot ${n} minion${n === 1 ? "" : "s"} that went away (${why})`);
   }
 
   async #dispatch(message: LinkMessage, peer: Peer): Promise<void> {
@@ -273,9 +416,16 @@ export class MinionLinkServer implements AsyncDisposable {
   }
 }
 
-class Peer implements LinkPeer {
-  readonly since = new Date();
+interface KnownMinion {
   readonly grains: Readonly<Record<string, unknown>>;
+  /** When it last connected or went away (ms). */
+  readonly seen: number;
+}
+
+class Peer implements LinkPeer {
+  readonly since: Date;
+  readonly grains: Readonly<Record<string, unknown>>;
+  lastHeardMs: number;
 
   constructor(
     readonly role: "minion" | "client",
@@ -283,8 +433,24 @@ class Peer implements LinkPeer {
     readonly pid: number | null,
     grains: unknown,
     readonly connection: LinkConnection,
+    readonly heartbeatMs: number,
+    now: number,
   ) {
     this.grains = isMapping(grains) ? grains : {};
+    this.since = new Date(now);
+    this.lastHeardMs = now;
+  }
+
+  get lastHeard(): Date {
+    return new Date(this.lastHeardMs);
+  }
+
+  get closed(): boolean {
+    return this.connection.closed;
+  }
+
+  heard(now: number): void {
+    this.lastHeardMs = now;
   }
 
   send(tag: string, data: Record<string, unknown>): boolean {

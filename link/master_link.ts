@@ -2,11 +2,15 @@
  * The minion's side of the minion link: a connection to the master that
  * comes back by itself. While the master is away, messages wait in a bounded
  * queue and go out in order once it is back; what overflows is counted and
- * logged.
+ * logged. A connection counts once the master has welcomed its `_hello`; a
+ * master that refuses it (`_refused`, e.g. another live minion with the same
+ * id) is logged and tried again with back-off. With `heartbeatMs`, the link
+ * sends `_heartbeat` while connected, so the master can tell a live minion
+ * from a hung one.
  *
  * @module
  */
-import { Backoff } from "../bus/async.ts";
+import { Backoff, raceDeadline, TIMED_OUT } from "../bus/async.ts";
 import { SaltbusError } from "../bus/errors.ts";
 import type { Logger } from "../bus/log.ts";
 import { permissionError } from "../bus/permission.ts";
@@ -15,6 +19,9 @@ import { LinkConnection, type LinkMessage } from "./link_connection.ts";
 
 /** Default bound of the queue kept while the master is away (messages). */
 export const DEFAULT_MASTER_QUEUE_SIZE = 10_000;
+
+/** How long a new connection waits for the master's `_welcome`, in ms. */
+export const WELCOME_TIMEOUT_MS = 10_000;
 
 /** The master refused a request, or did not answer it. */
 export class MasterRequestError extends SaltbusError {
@@ -39,6 +46,12 @@ export interface MasterLinkOptions {
   reconnectMs?: number;
   /** Longest reconnection delay in ms (default 2000). */
   reconnectMaxMs?: number;
+  /**
+   * Send `_heartbeat` every this many ms while connected, and announce it in
+   * the hello as `heartbeat_ms` (a minion daemon's link; from
+   * `link_heartbeat_interval`). Default: no heartbeats.
+   */
+  heartbeatMs?: number;
   /** Called for each message from the master other than replies. */
   onMessage?: (message: LinkMessage) => void;
   /** Called each time the link (re)connects. */
@@ -61,6 +74,8 @@ export interface MasterLinkStats {
   dropped: number;
   /** Connections made (the first one included). */
   connections: number;
+  /** Connections the master refused (`_refused`), since the link started. */
+  refused: number;
 }
 
 /**
@@ -92,7 +107,8 @@ export class MasterLink implements AsyncDisposable {
   #requests = new Map<number, PromiseWithResolvers<unknown>>();
   #nextMid = 1;
   #droppedWhileAway = 0;
-  readonly #stats = { sent: 0, dropped: 0, connections: 0 };
+  readonly #stats = { sent: 0, dropped: 0, connections: 0, refused: 0 };
+  #refusedLogged = false;
 
   /** Starts connecting at once, and keeps reconnecting until closed. */
   constructor(options: MasterLinkOptions) {
@@ -225,9 +241,10 @@ export class MasterLink implements AsyncDisposable {
         break;
       }
       if (unref) channel.unref?.();
-      backoff.reset();
       waitingLogged = false;
-      await this.#session(new LinkConnection(channel));
+      const welcomed = await this.#session(new LinkConnection(channel), () => backoff.reset());
+      // Refused, or no welcome: try again later, not at once.
+      if (!welcomed && !this.#closing) await backoff.wait({ signal: this.#stop.signal, unref });
     }
   }
 
@@ -237,10 +254,49 @@ export class MasterLink implements AsyncDisposable {
     for (const waiter of this.#connectedWaiters.splice(0)) waiter(err);
   }
 
-  async #session(connection: LinkConnection): Promise<void> {
+  /** Says hello; once welcomed, serves the connection until it ends. Resolves whether welcomed. */
+  async #session(connection: LinkConnection, onWelcome: () => void): Promise<boolean> {
     const { log } = this.#options;
     const path = this.#options.dialer.describe();
-    connection.send("_hello", this.#options.hello());
+    const heartbeatMs = this.#options.heartbeatMs;
+    const hello = this.#options.hello();
+    connection.send("_hello", heartbeatMs ? { ...hello, heartbeat_ms: heartbeatMs } : hello);
+    const messages = connection.messages();
+    let first;
+    try {
+      first = await raceDeadline(
+        messages.next(),
+        Date.now() + WELCOME_TIMEOUT_MS,
+        this.#stop.signal,
+        { unref: !this.#options.keepAlive },
+      );
+    } catch (err) {
+      log.warning(`bad message from the master: ${(err as Error).message}`);
+      connection.close();
+      return false;
+    }
+    if (first === TIMED_OUT || first.done || first.value.tag !== "_welcome") {
+      connection.close();
+      if (first !== TIMED_OUT && !first.done && first.value.tag === "_refused") {
+        this.#stats.refused++;
+        if (!this.#refusedLogged) {
+          this.#refusedLogged = true;
+          log.warning(
+            `the master at ${path} refused this link: ${
+              String(first.value.data.error ?? "no reason given")
+            }; trying again with back-off`,
+          );
+        }
+      } else if (first === TIMED_OUT && !this.#closing) {
+        log.warning(`the master at ${path} did not answer the hello: trying again`);
+      }
+      return false;
+    }
+    if (this.#refusedLogged) {
+      log.info(`the master at ${path} accepted this link after refusing it`);
+      this.#refusedLogged = false;
+    }
+    onWelcome();
     const backlog = this.#queue;
     this.#queue = [];
     for (const message of backlog) connection.send(message.tag, message.data);
@@ -260,14 +316,21 @@ export class MasterLink implements AsyncDisposable {
     this.#droppedWhileAway = 0;
     for (const waiter of this.#connectedWaiters.splice(0)) waiter();
     this.#options.onConnect?.();
+    let heartbeat: ReturnType<typeof setInterval> | undefined;
+    if (heartbeatMs) {
+      const every = Math.min(heartbeatMs, 2 ** 31 - 1); // the timer's own limit
+      heartbeat = setInterval(() => connection.send("_heartbeat", {}), every);
+      if (!this.#options.keepAlive) Deno.unrefTimer(heartbeat);
+    }
     try {
-      for await (const message of connection.messages()) {
+      for await (const message of messages) {
         if (message.tag === "_reply") this.#reply(message.data);
         else this.#options.onMessage?.(message);
       }
     } catch (err) {
       log.warning(`bad message from the master: ${(err as Error).message}`);
     } finally {
+      clearInterval(heartbeat);
       connection.close();
       this.#connection = null;
       for (const [, request] of this.#requests) {
@@ -279,6 +342,7 @@ export class MasterLink implements AsyncDisposable {
         );
       }
     }
+    return true;
   }
 
   #reply(data: Record<string, unknown>): void {
@@ -344,6 +408,11 @@ export async function requestMaster(
     connection.send(tag, { ...data, mid: 1 });
     const answer = (async () => {
       for await (const message of connection.messages()) {
+        if (message.tag === "_refused") {
+          throw new MasterRequestError(
+            `the master refused the connection: ${String(message.data.error ?? "no reason")}`,
+          );
+        }
         if (message.tag !== "_reply") continue;
         if (message.data.ok === true) return message.data.result;
         throw new MasterRequestError(String(message.data.error ?? "refused by the master"));

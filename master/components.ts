@@ -18,7 +18,9 @@ import { PresenceReporter } from "./presence.ts";
 
 /**
  * The minion link server: listens where minions connect, and fires what
- * they send onto the master bus.
+ * they send onto the master bus. `known_minions_expire` (seconds, default
+ * 86400) and `known_minions_max` (default 10000) bound the minions it keeps
+ * known after they went away.
  *
  * @example
  * ```ts
@@ -31,10 +33,13 @@ export function linkServerComponent(): MasterComponent {
   return {
     name: "link",
     async start(ctx: MasterContext) {
+      const { known_minions_expire: expire, known_minions_max: knownMax } = ctx.config;
       server = MinionLinkServer.listen({
-        listener: await listenLink(ctx.config),
+        listener: await listenLink(ctx.config, { log: ctx.log }),
         log: ctx.log,
         maxFrameSize: ctx.config.max_frame_size,
+        knownExpireMs: typeof expire === "number" ? expire * 1000 : undefined,
+        knownMax: typeof knownMax === "number" ? knownMax : undefined,
       });
       handleMinionLoads(server, ctx.events, ctx.log);
       ctx.setMinions(server);
@@ -58,7 +63,7 @@ export function jobPublisherComponent(): MasterComponent {
   return {
     name: "jobs",
     start(ctx: MasterContext) {
-      serveJobs(ctx.minions, ctx.events);
+      serveJobs(ctx.minions, ctx.events, ctx.log);
     },
     close() {},
   };

@@ -2,10 +2,15 @@
  * Jobs from the master to its minions (spec §7.2): a `_publish` request on
  * the minion link names a target and a function; the master works out the
  * expected minions from those it knows (ids and cached grains), fires the
- * bare-JID event and `salt/job/<jid>/new`, and publishes the job to every
- * connected minion (each decides whether it matches). Returns come back as
- * `_return` loads and are fired as `salt/job/<jid>/ret/<id>`. `_manage`
- * answers `manage.up`/`manage.down`/`manage.status`.
+ * bare-JID event and `salt/job/<jid>/new`, and publishes the job to the
+ * expected minions that are connected (each checks the target again).
+ * The link's registry ({@linkcode MinionLinkServer.jobs}) records whom it was
+ * sent to: returns come back as `_return` loads, are accepted from those
+ * minions only, and are fired as `salt/job/<jid>/ret/<id>`. When one of them
+ * disconnects before returning, the link that published the job hears
+ * `_minion_lost {jid, id}` at once (`LocalClient` then reports it
+ * `[Not connected]` without waiting for the timeout). `_manage` answers
+ * `manage.up`/`manage.down`/`manage.status`.
  *
  * @module
  */
@@ -15,7 +20,9 @@ import { genJid } from "../bus/jid.ts";
 import type { PublishedJob } from "../jobs/local_client.ts";
 import { compileTarget, TARGET_TYPES, type TargetType } from "../jobs/target.ts";
 import { isMapping } from "../bus/mapping.ts";
+import type { Logger } from "../bus/log.ts";
 import { LinkRequestError, type MinionLinkServer } from "../link/link_server.ts";
+import type { JobPublisher } from "../link/published_jobs.ts";
 
 /** What a `_publish` request asks for. */
 export interface PublishRequest {
@@ -34,9 +41,18 @@ export interface PublishRequest {
 /** What the master answers a `_publish` with (the job `LocalClient` sees). */
 export type PublishResult = PublishedJob;
 
+/** Options of {@linkcode publishJob}. */
+export interface PublishJobOptions {
+  /** Who asked: it hears `_minion_lost {jid, id}` when an expected minion leaves before returning. */
+  publisher?: JobPublisher;
+  /** Where to log when the registry of published jobs had to forget older jobs. */
+  log?: Logger;
+}
+
 /**
- * Publishes a job: fires `<jid>` and `salt/job/<jid>/new`, then sends it to
- * the connected minions.
+ * Publishes a job: records it in the link's registry, fires `<jid>` and
+ * `salt/job/<jid>/new`, then sends it to the expected minions that are
+ * connected.
  *
  * @throws {LinkRequestError} for a request without a function, or a bad target.
  * @example
@@ -54,6 +70,7 @@ export async function publishJob(
   server: MinionLinkServer,
   events: EventClient,
   request: PublishRequest,
+  options: PublishJobOptions = {},
 ): Promise<PublishResult> {
   const { tgt, fun } = request;
   const tgtType = request.tgt_type ?? "glob";
@@ -75,19 +92,29 @@ export async function publishJob(
   }
   const minions = server.known.filter((id) => match({ id, grains: server.grainsOf(id) }));
   const missing = minions.filter((id) => !server.isConnected(id));
+  const sendTo = minions.filter((id) => server.isConnected(id));
   const jid = genJid();
   const user = request.user ?? "root";
+  // Recorded first: a minion that leaves while the events go out is reported.
+  const forgotten = server.jobs.add(jid, sendTo, options.publisher ?? null);
+  if (forgotten > 0) {
+    options.log?.warning(
+      `published-job registry full: forgot the ${forgotten} oldest job(s); ` +
+        `their late returns will be refused`,
+    );
+  }
   await events.fireEvent({ minions }, jid);
   await events.fireEvent(
     { jid, tgt_type: tgtType, tgt, user, fun, arg, minions, missing },
     tagify([jid, "new"], "job"),
   );
-  server.publish("_publish", { jid, tgt, tgt_type: tgtType, fun, arg, user, ret: "" });
+  server.publish("_publish", { jid, tgt, tgt_type: tgtType, fun, arg, user, ret: "" }, sendTo);
   return { jid, minions, missing };
 }
 
 /**
- * Serves `_publish` and `_manage` on the master's minion link.
+ * Serves `_publish` and `_manage` on the master's minion link, and tells
+ * publishers at once when a minion their job waits for disconnects.
  *
  * @example
  * ```ts
@@ -97,12 +124,21 @@ export async function publishJob(
  * serveJobs(master.minions, master.events);
  * ```
  */
-export function serveJobs(server: MinionLinkServer, events: EventClient): void {
-  server.handle("_publish", (message) => {
+export function serveJobs(server: MinionLinkServer, events: EventClient, log?: Logger): void {
+  server.handle("_publish", (message, peer) => {
     if (!isMapping(message.data.request)) throw new LinkRequestError("_publish needs a request");
-    return publishJob(server, events, message.data.request as unknown as PublishRequest);
+    return publishJob(server, events, message.data.request as unknown as PublishRequest, {
+      publisher: peer,
+      log,
+    });
   });
   server.handle("_manage", (message) => manage(server, message.data.fun));
+  server.onPresence((id, connected) => {
+    if (connected) return;
+    for (const { jid, publisher } of server.jobs.lost(id)) {
+      publisher.send("_minion_lost", { jid, id });
+    }
+  });
 }
 
 /** `manage.up`, `manage.down`, `manage.status` (Salt's runner, from the link's view). */

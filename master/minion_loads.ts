@@ -3,6 +3,11 @@
  * (fired onto the master bus, reserved tags refused) and `_return` (fired
  * as `salt/job/<jid>/ret/<id>`, spec §7.2).
  *
+ * Who may return: a minion's `_return` is accepted only for a job the master
+ * published to that minion, once; a `client` link (salt-call) may return only
+ * for a job id the master never published (its own). A client may not send a
+ * minion daemon's own tags (`minion_start`, `salt/minion/…`, …).
+ *
  * @module
  */
 import type { EventClient } from "../bus/event_client.ts";
@@ -47,9 +52,10 @@ export function handleMinionLoads(
     if (typeof load.tag !== "string" || load.tag === "") {
       throw new LinkRequestError("_minion_event needs a load with a tag");
     }
-    const reason = reservedTagReason(load.tag, peer.id);
+    const reason = reservedTagReason(load.tag, peer.id, peer.role);
     if (reason !== null) {
-      log.warning(`refused event ${load.tag} from minion ${peer.id}: ${reason}`);
+      const link = peer.role === "client" ? " (on a client link)" : "";
+      log.warning(`refused event ${load.tag} from minion ${peer.id}${link}: ${reason}`);
       throw new LinkRequestError(`event tag ${load.tag} refused: ${reason}`);
     }
     const { tok: _tok, ...event } = load;
@@ -58,6 +64,18 @@ export function handleMinionLoads(
   server.handle("_return", (message, peer) => {
     const load = ownLoad(message, peer);
     if (!isJid(load.jid)) throw new LinkRequestError(`_return without a valid jid`);
+    const refusal = peer.role === "minion"
+      ? (server.jobs.acceptReturn(load.jid, peer.id)
+        ? null
+        : `job ${load.jid} was not published to minion ${peer.id}, or it returned already`)
+      : server.jobs.isPublished(load.jid)
+      ? `job ${load.jid} was published to minions: only they return for it, not a client link`
+      : null;
+    if (refusal !== null) {
+      const link = peer.role === "client" ? " (on a client link)" : "";
+      log.warning(`refused _return from minion ${peer.id}${link}: ${refusal}`);
+      throw new LinkRequestError(`_return refused: ${refusal}`);
+    }
     return fire(load, tagify([load.jid, "ret", peer.id], "job"), peer);
   });
 }

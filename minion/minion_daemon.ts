@@ -15,6 +15,7 @@ import { isMapping } from "../bus/mapping.ts";
 import type { Loader } from "../modules/loader.ts";
 import { type JobMinion, runPublishedJob } from "./job_runner.ts";
 import type { MasterLink } from "../link/master_link.ts";
+import { DEFAULT_HEARTBEAT_MS } from "../link/link_server.ts";
 import { reservedTagReason } from "../link/reserved_tags.ts";
 import { type BusHandle, startBus } from "../broker/start_bus.ts";
 import { minionEventLoad } from "../link/minion_event_load.ts";
@@ -22,7 +23,10 @@ import { startEventLoads } from "./start_events.ts";
 
 /** Options of {@linkcode startMinion}. */
 export interface StartMinionOptions {
-  /** The resolved minion configuration (`id` required; `master_sock_dir`, `master_queue_size`, …). */
+  /**
+   * The resolved minion configuration (`id` required; `master_sock_dir`,
+   * `master_queue_size`, `link_heartbeat_interval` in seconds (default 5), …).
+   */
   config: BusConfig;
   /** The minion's grains, announced to the master (for grain targeting). */
   grains?: Readonly<Record<string, unknown>>;
@@ -179,6 +183,9 @@ export async function startMinion(options: StartMinionOptions): Promise<MinionHa
     queueSize: config.master_queue_size as number | undefined,
     reconnectMs: config.recon_default as number | undefined,
     reconnectMaxMs: config.recon_max as number | undefined,
+    heartbeatMs: config.link_heartbeat_interval === undefined
+      ? DEFAULT_HEARTBEAT_MS
+      : (config.link_heartbeat_interval as number) * 1000,
     onMessage: (message) => {
       if (message.tag === "_publish" && options.loader) {
         void runJob(options.loader, { id, grains }, message.data, link, log);
