@@ -1,6 +1,9 @@
 /**
  * The HTTP API's settings, read from a master config: the `api:` block
- * (`port`, `host`, `ssl_crt`, `ssl_key`, `disable_ssl`) and the top-level
+ * (`port`, `host`, `ssl_crt`, `ssl_key`, `disable_ssl`, and the limits
+ * `max_request_body_size`, `login_max_body_size`, `cors_origin`,
+ * `request_timeout`, `max_connections`, `login_failures_allowed`,
+ * `login_max_delay`) and the top-level
  * options `token_expire`, `external_auth`, `webhook_disable_auth`,
  * `api_history_size`, `api_history_bytes`, `api_client_buffer`,
  * `webhook_max_body`, `api_keepalive`, `api_token_file`. A bad value is a
@@ -12,6 +15,8 @@ import { join } from "node:path";
 import type { BusConfig } from "../bus/config.ts";
 import { ConfigError } from "../bus/errors.ts";
 import { parsePasswordHash } from "./auth.ts";
+import { openFileLimit } from "./fd_limit.ts";
+import type { CorsOrigin } from "./origin.ts";
 
 /** One user of saltbus's own eauth backend (`external_auth: {saltbus: {<name>: …}}`). */
 export interface ApiUser {
@@ -45,8 +50,22 @@ export interface ApiSettings {
   historyBytes: number;
   /** Bytes queued for one HTTP client before it is disconnected (default 8 MiB). */
   clientBuffer: number;
-  /** Largest webhook body in bytes (default 1 MiB); larger gets 413. */
+  /** Largest webhook body in bytes (default: `maxRequestBodySize`); larger gets 413. */
   webhookMaxBody: number;
+  /** salt-api's `max_request_body_size`: largest body on any route (default 1 MiB); larger gets 413. */
+  maxRequestBodySize: number;
+  /** Largest `/login` body in bytes (default 64 KiB); larger gets 413. */
+  loginMaxBodySize: number;
+  /** rest_tornado's `cors_origin`: `null` (default), `"*"`, or the allowed origins. */
+  corsOrigin: CorsOrigin;
+  /** Seconds a client may take to send a request head or body (default 10). */
+  requestTimeout: number;
+  /** Connections open at most (default: half the descriptor limit, at most 1024). */
+  maxConnections: number;
+  /** Failed logins per user or address before delays start (default 5). */
+  loginFailuresAllowed: number;
+  /** Longest delay after failed logins, in seconds (default 60). */
+  loginMaxDelay: number;
   /** Seconds between keep-alive comments on a quiet stream (default 15; 0: none). */
   keepalive: number;
   /** Where tokens are kept across restarts (digests only); `null`: in memory only. */
@@ -55,6 +74,25 @@ export interface ApiSettings {
 
 /** Default `token_expire`: 12 hours, as Salt. */
 export const DEFAULT_TOKEN_EXPIRE = 43200;
+
+/** Default `max_request_body_size`: 1 MiB, as salt-api. */
+export const DEFAULT_MAX_REQUEST_BODY_SIZE = 1048576;
+
+/**
+ * Default `api.max_connections`: half the process's descriptor limit (the
+ * bus, the link and the job cache need the rest), at most 1024; 1024 when
+ * the limit cannot be read.
+ *
+ * @example
+ * ```ts
+ * import { defaultMaxConnections } from "./config.ts";
+ * defaultMaxConnections(256); // 128
+ * ```
+ */
+export function defaultMaxConnections(fdLimit: number | null = openFileLimit()): number {
+  if (fdLimit === null || !Number.isFinite(fdLimit)) return 1024;
+  return Math.max(16, Math.min(1024, Math.floor(fdLimit / 2)));
+}
 
 /**
  * Whether a master config asks for the API to run inside `master` (it has
@@ -119,6 +157,20 @@ export function resolveApiSettings(config: BusConfig, source = "options"): ApiSe
   if (typeof tokenExpire !== "number" || !(tokenExpire > 0)) {
     bad("token_expire", "a number of seconds > 0", tokenExpire);
   }
+  const seconds = (option: string, value: unknown, fallback: number): number => {
+    if (value === undefined || value === null) return fallback;
+    if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) {
+      bad(option, "a number of seconds > 0", value);
+    }
+    return value as number;
+  };
+  const maxRequestBodySize = integer(
+    "api.max_request_body_size",
+    api.max_request_body_size,
+    DEFAULT_MAX_REQUEST_BODY_SIZE,
+    0,
+  );
+  const corsOrigin = readCorsOrigin(api.cors_origin, bad);
   let tokenFile: string | null = join(config.sock_dir, "api_tokens.json");
   if (config.api_token_file === "" || config.api_token_file === false) tokenFile = null;
   else if (config.api_token_file !== undefined) {
@@ -136,10 +188,52 @@ export function resolveApiSettings(config: BusConfig, source = "options"): ApiSe
     historySize: integer("api_history_size", config.api_history_size, 10_000, 0),
     historyBytes: integer("api_history_bytes", config.api_history_bytes, 64 * 1024 * 1024, 0),
     clientBuffer: integer("api_client_buffer", config.api_client_buffer, 8 * 1024 * 1024, 1024),
-    webhookMaxBody: integer("webhook_max_body", config.webhook_max_body, 1024 * 1024, 0),
+    webhookMaxBody: integer("webhook_max_body", config.webhook_max_body, maxRequestBodySize, 0),
+    maxRequestBodySize,
+    loginMaxBodySize: integer("api.login_max_body_size", api.login_max_body_size, 65536, 0),
+    corsOrigin,
+    requestTimeout: seconds("api.request_timeout", api.request_timeout, 10),
+    maxConnections: integer(
+      "api.max_connections",
+      api.max_connections,
+      defaultMaxConnections(),
+      1,
+    ),
+    loginFailuresAllowed: integer(
+      "api.login_failures_allowed",
+      api.login_failures_allowed,
+      5,
+      0,
+    ),
+    loginMaxDelay: seconds("api.login_max_delay", api.login_max_delay, 60),
     keepalive: integer("api_keepalive", config.api_keepalive, 15, 0),
     tokenFile,
   };
+}
+
+function readCorsOrigin(
+  value: unknown,
+  bad: (option: string, expected: string, value: unknown) => never,
+): CorsOrigin {
+  const expected = 'an origin ("http://host:port"), "*", or a list of origins';
+  if (value === undefined || value === null || value === false) return null;
+  const origin = (item: unknown): string => {
+    if (typeof item !== "string") return bad("api.cors_origin", expected, value);
+    try {
+      const url = new URL(item);
+      if (url.origin === "null" || url.pathname !== "/" || url.search || url.hash) throw 0;
+      return url.origin;
+    } catch {
+      return bad("api.cors_origin", expected, value);
+    }
+  };
+  if (value === "*") return "*";
+  if (typeof value === "string") return [origin(value)];
+  if (Array.isArray(value)) {
+    if (value.includes("*")) return "*";
+    return value.map(origin);
+  }
+  return bad("api.cors_origin", expected, value);
 }
 
 function readUsers(

@@ -1,6 +1,7 @@
 /**
  * salt-api's HTTP API: `/login`, `/events` (SSE), WebSockets, webhooks and
- * the live viewer, on `Deno.serve`.
+ * the live viewer, on the API's own hardened HTTP/1.1 listener (timeouts,
+ * a connection bound, accept errors survived).
  *
  * ```ts
  * import { startApi } from "@saltbus/saltbus/api";
@@ -15,9 +16,12 @@ export { ApiServer, ApiStartError, startApi, type StartApiOptions } from "./serv
 export {
   type ApiSettings,
   type ApiUser,
+  DEFAULT_MAX_REQUEST_BODY_SIZE,
   DEFAULT_TOKEN_EXPIRE,
+  defaultMaxConnections,
   resolveApiSettings,
 } from "./config.ts";
+export type { CorsOrigin } from "./origin.ts";
 export {
   DEFAULT_PBKDF2_ITERATIONS,
   hashPassword,

@@ -1,6 +1,7 @@
 /**
- * The HTTP API server (`Deno.serve`, no framework): routes, authentication
- * checks, and the lifetime of the hub, the streams and the webhook firer.
+ * The HTTP API server (no framework, on {@linkcode HttpListener}): routes,
+ * authentication, origin checks, body limits, login throttling, and the
+ * lifetime of the hub, the streams and the webhook firer.
  *
  * @module
  */
@@ -14,12 +15,24 @@ import type { Connector } from "../bus/transport.ts";
 import { pythonJsonDumps } from "../output/python_json.ts";
 import type { BusHandle } from "../broker/start_bus.ts";
 import { busConnectorFor } from "../transport/bus_connector.ts";
-import { requestToken, type TokenRecord, TokenStore, verifyPassword } from "./auth.ts";
+import {
+  requestCredential,
+  requestToken,
+  type TokenRecord,
+  TokenStore,
+  verifyPassword,
+} from "./auth.ts";
 import { type ApiSettings, resolveApiSettings } from "./config.ts";
 import { EventHub } from "./event_hub.ts";
+import { HttpListener, type HttpRequestInfo } from "./http_listener.ts";
+import { LoginLimiter, userTag } from "./login_limiter.ts";
+import { acceptsLoginType, LoginFormError, parseLoginForm } from "./login_form.ts";
+import { type Credential, OriginPolicy } from "./origin.ts";
+import { isWebSocketRequest } from "./raw_websocket.ts";
+import { declaredOver, readRequestBody, RequestBodyError } from "./request_body.ts";
 import { SSE_HEADERS, SseStream, type TagFilter } from "./sse.ts";
 import { VIEWER_HTML } from "./viewer.ts";
-import { hookData, hookTag, WebhookError } from "./webhook.ts";
+import { hookDataFrom, hookTag, WebhookError } from "./webhook.ts";
 import { EventSocket, type WebSocketDialect } from "./websocket.ts";
 
 /**
@@ -66,9 +79,11 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
   });
 }
 
-function error(status: number, message: string): Response {
-  return json(status, { status, return: message });
+function error(status: number, message: string, headers: Record<string, string> = {}): Response {
+  return json(status, { status, return: message }, headers);
 }
+
+const WS_ROUTE = /^\/(ws|all_events|formatted_events)(?:\/([^/]*))?$/;
 
 /**
  * A running API server. Close it with `close()` or `await using`.
@@ -96,7 +111,9 @@ export class ApiServer implements AsyncDisposable {
   readonly #matchType: MatchType;
   readonly #config: BusConfig;
   readonly #services: NodeServices;
-  #server: Deno.HttpServer<Deno.NetAddr> | null = null;
+  readonly #origins: OriginPolicy;
+  readonly #limiter: LoginLimiter;
+  #server: HttpListener | null = null;
   #closed: Promise<void> | null = null;
 
   /** @internal Use {@linkcode startApi}. */
@@ -116,6 +133,11 @@ export class ApiServer implements AsyncDisposable {
     this.#services = services;
     this.#secure = settings.sslCrt !== undefined && !settings.disableSsl;
     this.tokens = new TokenStore({ file: settings.tokenFile, log });
+    this.#origins = new OriginPolicy({ corsOrigin: settings.corsOrigin, secure: this.#secure });
+    this.#limiter = new LoginLimiter({
+      allowed: settings.loginFailuresAllowed,
+      maxDelayMs: settings.loginMaxDelay * 1000,
+    });
     this.hub = new EventHub(connector, {
       historySize: settings.historySize,
       historyBytes: settings.historyBytes,
@@ -147,10 +169,15 @@ export class ApiServer implements AsyncDisposable {
       }
       : {};
     try {
-      this.#server = Deno.serve(
-        { hostname: host, port, ...tls, onListen: () => {} },
-        (req, info) => this.#handle(req, info),
-      );
+      this.#server = HttpListener.listen({
+        hostname: host,
+        port,
+        tls: this.#secure ? tls as { cert: string; key: string } : undefined,
+        handler: (req, info) => this.#handle(req, info),
+        requestTimeoutMs: this.settings.requestTimeout * 1000,
+        maxConnections: this.settings.maxConnections,
+        log: this.#log,
+      });
     } catch (err) {
       throw new ApiStartError(
         `the API cannot listen on ${host}:${port}: ${(err as Error).message}; ` +
@@ -178,12 +205,17 @@ export class ApiServer implements AsyncDisposable {
     return this.#streams.size + this.#sockets.size;
   }
 
+  /** Number of open HTTP connections (streams included). */
+  get connections(): number {
+    return this.#server?.connections ?? 0;
+  }
+
   /** Ends every stream, stops listening and leaves the bus. Idempotent. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
       for (const stream of this.#streams) stream.dispose();
       for (const socket of this.#sockets) socket.close();
-      await this.#server?.shutdown();
+      await this.#server?.close();
       await this.hub.close();
       await this.#firer.close();
     })();
@@ -195,27 +227,73 @@ export class ApiServer implements AsyncDisposable {
     return this.close();
   }
 
-  async #handle(req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Promise<Response> {
+  async #handle(req: Request, info: HttpRequestInfo): Promise<Response> {
     const url = new URL(req.url);
     const path = url.pathname;
     const peer = `${info.remoteAddr.hostname}:${info.remoteAddr.port}`;
     try {
-      if (path === "/" || path === "/index.html") {
-        return this.#only(req, ["GET"]) ?? this.#root(req);
+      const res = await this.#route(req, url, path, peer, info);
+      if (res.status === 413 || res.status === 408) info.connection.closeAfterResponse();
+      for (const [name, value] of Object.entries(this.#origins.corsHeaders(req))) {
+        if (!res.headers.has(name)) res.headers.set(name, value);
       }
-      if (path === "/login") return await this.#login(req, url);
-      if (path === "/logout") return this.#only(req, ["POST"]) ?? await this.#logout(req, url);
-      if (path === "/events") return this.#only(req, ["GET"]) ?? this.#events(req, url, peer);
-      const ws = /^\/(ws|all_events|formatted_events)(?:\/([^/]*))?$/.exec(path);
-      if (ws) return this.#only(req, ["GET"]) ?? this.#websocket(req, url, ws[1], ws[2], peer);
-      if (path === "/hook" || path.startsWith("/hook/")) {
-        return this.#only(req, ["POST"]) ?? await this.#hook(req, url);
-      }
-      return error(404, `no such resource: ${path}`);
+      return res;
     } catch (err) {
       this.#log.error(`API: ${req.method} ${path} failed: ${(err as Error)?.stack ?? err}`);
       return error(500, "internal error");
     }
+  }
+
+  /** The largest body a route takes. */
+  #bodyLimit(path: string): { limit: number; option: string } {
+    if (path === "/login") {
+      return { limit: this.settings.loginMaxBodySize, option: "api.login_max_body_size" };
+    }
+    if (path === "/hook" || path.startsWith("/hook/")) {
+      return { limit: this.settings.webhookMaxBody, option: "webhook_max_body" };
+    }
+    return { limit: this.settings.maxRequestBodySize, option: "api.max_request_body_size" };
+  }
+
+  async #route(
+    req: Request,
+    url: URL,
+    path: string,
+    peer: string,
+    info: HttpRequestInfo,
+  ): Promise<Response> {
+    // CORS preflights skip authentication (rest_tornado's options()).
+    if (req.method === "OPTIONS") return this.#origins.preflight(req);
+    const { limit, option } = this.#bodyLimit(path);
+    if (declaredOver(req, limit) !== null) {
+      return error(413, `body over ${option} (${limit} bytes)`);
+    }
+    const ws = WS_ROUTE.exec(path);
+    // The token in a WebSocket path is sent on purpose, like a header.
+    const credential: Credential = ws && ws[2]
+      ? "path"
+      : requestCredential(req, url)?.source ?? null;
+    const refused = this.#origins.check(req, {
+      credential,
+      websocket: ws !== null && isWebSocketRequest(req),
+    });
+    if (refused !== null) {
+      this.#log.info(
+        `API: refused ${req.method} ${path} from ${peer}: ${refused.reason}`,
+      );
+      return error(403, refused.reason);
+    }
+    if (path === "/" || path === "/index.html") {
+      return this.#only(req, ["GET"]) ?? this.#root(req);
+    }
+    if (path === "/login") return await this.#login(req, url, info);
+    if (path === "/logout") return this.#only(req, ["POST"]) ?? await this.#logout(req, url);
+    if (path === "/events") return this.#only(req, ["GET"]) ?? this.#events(req, url, peer);
+    if (ws) return this.#only(req, ["GET"]) ?? this.#websocket(req, url, ws[1], ws[2], peer, info);
+    if (path === "/hook" || path.startsWith("/hook/")) {
+      return this.#only(req, ["POST"]) ?? await this.#hook(req, url);
+    }
+    return error(404, `no such resource: ${path}`);
   }
 
   #only(req: Request, methods: string[]): Response | null {
@@ -244,7 +322,7 @@ export class ApiServer implements AsyncDisposable {
     return json(200, { return: "Welcome", clients: [] });
   }
 
-  async #login(req: Request, url: URL): Promise<Response> {
+  async #login(req: Request, url: URL, info: HttpRequestInfo): Promise<Response> {
     if (req.method === "GET") {
       const record = this.#auth(req, url);
       if (record === null) return error(401, "Please log in");
@@ -252,23 +330,64 @@ export class ApiServer implements AsyncDisposable {
       return json(200, { return: [{ start, expire, user, eauth, perms }] });
     }
     if (req.method !== "POST") return this.#only(req, ["GET", "POST"])!;
-    const form = await readForm(req);
-    if (form === null) return error(400, "send username, password and eauth as JSON or a form");
+    const contentType = req.headers.get("content-type");
+    if (!acceptsLoginType(contentType)) {
+      // Refused before a byte of the body is read.
+      info.connection.closeAfterResponse();
+      return parseLoginFormError(contentType);
+    }
+    let form: Record<string, unknown>;
+    try {
+      const bytes = await readRequestBody(req, {
+        limit: this.settings.loginMaxBodySize,
+        option: "api.login_max_body_size",
+      });
+      form = parseLoginForm(contentType, bytes);
+    } catch (err) {
+      if (err instanceof RequestBodyError || err instanceof LoginFormError) {
+        return error(err.status, err.message);
+      }
+      throw err;
+    }
     const username = String(form.username ?? "");
     const password = String(form.password ?? "");
     const eauth = String(form.eauth ?? "saltbus");
+    const address = info.remoteAddr.hostname;
+    const admission = this.#limiter.begin(username, address);
+    if (!admission.ok) {
+      const seconds = Math.max(1, Math.ceil(admission.retryAfterMs / 1000));
+      return error(429, `Too many failed logins; try again in ${seconds} s`, {
+        "retry-after": String(seconds),
+      });
+    }
     const user = eauth === "saltbus" ? this.settings.users.get(username) : undefined;
-    const ok = await verifyPassword(password, user?.password);
+    let ok = false;
+    try {
+      ok = await verifyPassword(password, user?.password) && user !== undefined;
+    } finally {
+      const lock = admission.finish(ok);
+      if (!ok) {
+        // Never the name itself: a password typed into the user field would reach the log.
+        const who = `user #${userTag(username)}${user ? "" : " (unknown)"}`;
+        this.#log.info(`API: failed login for ${who} from ${address} (eauth ${eauth})`);
+        if (lock !== null) {
+          this.#log.warning(
+            `API: ${lock.failures} failed logins in a row for ${
+              lock.by === "user" ? who : `address ${address}`
+            }; refusing logins from it for ${Math.ceil(lock.delayMs / 1000)} s`,
+          );
+        }
+      }
+    }
     if (!ok || user === undefined) {
-      this.#log.info(`API: failed login for ${JSON.stringify(username)} (eauth ${eauth})`);
       return error(401, "Could not authenticate using provided credentials");
     }
-    const info = await this.tokens.issue(username, eauth, user.perms, this.settings.tokenExpire);
+    const issued = await this.tokens.issue(username, eauth, user.perms, this.settings.tokenExpire);
     this.#log.info(`API: ${username} logged in`);
-    const cookie = `session_id=${info.token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${
+    const cookie = `session_id=${issued.token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${
       Math.floor(this.settings.tokenExpire)
     }${this.#secure ? "; Secure" : ""}`;
-    return json(200, { return: [info] }, { "x-auth-token": info.token, "set-cookie": cookie });
+    return json(200, { return: [issued] }, { "x-auth-token": issued.token, "set-cookie": cookie });
   }
 
   async #logout(req: Request, url: URL): Promise<Response> {
@@ -327,16 +446,17 @@ export class ApiServer implements AsyncDisposable {
     route: string,
     pathToken: string | undefined,
     peer: string,
+    info: HttpRequestInfo,
   ): Response {
     // Tornado's routes take the token from the path only; CherryPy's /ws also from the session.
     const token = pathToken || route !== "ws"
       ? this.tokens.lookup(pathToken)
       : this.#auth(req, url);
     if (token === null) return error(401, "Please log in");
-    if ((req.headers.get("upgrade") ?? "").toLowerCase() !== "websocket") {
+    if (!isWebSocketRequest(req)) {
       return error(400, "this is a WebSocket endpoint: send an Upgrade: websocket request");
     }
-    const { socket, response } = Deno.upgradeWebSocket(req);
+    const { socket, response } = info.upgradeWebSocket();
     const dialect: WebSocketDialect = route === "ws" ? "cherrypy" : "tornado";
     const client: EventSocket = new EventSocket(socket, {
       hub: this.hub,
@@ -376,9 +496,15 @@ export class ApiServer implements AsyncDisposable {
     }
     let data: Record<string, unknown>;
     try {
-      data = await hookData(req, this.settings.webhookMaxBody);
+      const raw = await readRequestBody(req, {
+        limit: this.settings.webhookMaxBody,
+        option: "webhook_max_body",
+      });
+      data = hookDataFrom(req.headers, raw);
     } catch (err) {
-      if (err instanceof WebhookError) return error(err.status, err.message);
+      if (err instanceof WebhookError || err instanceof RequestBodyError) {
+        return error(err.status, err.message);
+      }
       throw err;
     }
     const success = await this.#firer.fireEvent(data, hookTag(url.pathname));
@@ -386,19 +512,14 @@ export class ApiServer implements AsyncDisposable {
   }
 }
 
-/** The fields of a JSON or form body; `null` when it is neither. */
-async function readForm(req: Request): Promise<Record<string, unknown> | null> {
-  const type = (req.headers.get("content-type") ?? "").toLowerCase();
+/** salt-api's answer to a login in another content type. */
+function parseLoginFormError(contentType: string | null): Response {
   try {
-    if (type.includes("json")) {
-      const body = await req.json();
-      return typeof body === "object" && body !== null && !Array.isArray(body) ? body : null;
-    }
-    const text = await req.text();
-    return Object.fromEntries(new URLSearchParams(text));
-  } catch {
-    return null;
+    parseLoginForm(contentType, new Uint8Array());
+  } catch (err) {
+    if (err instanceof LoginFormError) return error(err.status, err.message);
   }
+  return error(406, "Content type not supported");
 }
 
 /**

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { concatBytes } from "../bus/bytes.ts";
+import { readRequestBody, RequestBodyError } from "./request_body.ts";
 
 /** Why a webhook request was refused. */
 export class WebhookError extends Error {
@@ -44,21 +44,6 @@ function titleCase(name: string): string {
   return name.replace(/(^|-)([a-z])/g, (_, dash, c) => dash + c.toUpperCase());
 }
 
-/** Reads at most `limit` bytes of the body; throws a 413 WebhookError beyond. */
-async function readBody(req: Request, limit: number): Promise<Uint8Array> {
-  const declared = Number(req.headers.get("content-length") ?? NaN);
-  if (declared > limit) throw new WebhookError(413, `body over webhook_max_body (${limit} bytes)`);
-  if (!req.body) return new Uint8Array();
-  const parts: Uint8Array[] = [];
-  let length = 0;
-  for await (const chunk of req.body) {
-    length += chunk.length;
-    if (length > limit) throw new WebhookError(413, `body over webhook_max_body (${limit} bytes)`);
-    parts.push(chunk);
-  }
-  return concatBytes(parts, length);
-}
-
 /**
  * The event data of a webhook request: `body` (the raw body as text),
  * `post` (the body parsed as JSON or a form, else `{}`) and `headers`
@@ -76,9 +61,30 @@ async function readBody(req: Request, limit: number): Promise<Uint8Array> {
  * ```
  */
 export async function hookData(req: Request, maxBody: number): Promise<Record<string, unknown>> {
-  const raw = await readBody(req, maxBody);
+  let raw: Uint8Array;
+  try {
+    raw = await readRequestBody(req, { limit: maxBody, option: "webhook_max_body" });
+  } catch (err) {
+    if (err instanceof RequestBodyError) throw new WebhookError(err.status, err.message);
+    throw err;
+  }
+  return hookDataFrom(req.headers, raw);
+}
+
+/**
+ * The event data of a webhook whose body has been read already (see
+ * {@linkcode hookData}).
+ *
+ * @throws {WebhookError} 400 for a JSON body that does not parse.
+ * @example
+ * ```ts
+ * import { hookDataFrom } from "./webhook.ts";
+ * hookDataFrom(new Headers({ "content-type": "application/json" }), new TextEncoder().encode("{}"));
+ * ```
+ */
+export function hookDataFrom(requestHeaders: Headers, raw: Uint8Array): Record<string, unknown> {
   const body = new TextDecoder().decode(raw);
-  const type = (req.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  const type = (requestHeaders.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
   let post: unknown = {};
   if (type === "application/json" || type.endsWith("+json")) {
     try {
@@ -99,7 +105,7 @@ export async function hookData(req: Request, maxBody: number): Promise<Record<st
     post = form;
   }
   const headers: Record<string, string> = {};
-  for (const [name, value] of req.headers) {
+  for (const [name, value] of requestHeaders) {
     if (!SECRET_HEADERS.has(name)) headers[titleCase(name)] = value;
   }
   return { body, post, headers };
