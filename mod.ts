@@ -47,7 +47,9 @@ export {
 export { PermissionError } from "./bus/permission.ts";
 export { createLogger, type Logger, type LogLevel } from "./bus/log.ts";
 export { defaultSockDir, type NodeKind, SALT_SOCK_DIRS, type SocketPaths } from "./bus/paths.ts";
-export { DROPPED_TAG } from "./bus/router.ts";
+export { DROPPED_TAG, type OverflowPolicy, SUBSCRIBER_MISSED_TAG } from "./bus/router.ts";
+export { UnsafePathError } from "./transport/private_path.ts";
+export { SocketLockedError } from "./transport/sock_lock.ts";
 export { VALUE_TRIMMED } from "./bus/trim.ts";
 export { VERSION } from "./bus/version.ts";
 export { BusHandle, startBus, type StartBusOptions } from "./broker/start_bus.ts";
@@ -74,6 +76,13 @@ export type { MessageLevel } from "./bus/log.ts";
 export type { ByteChannel, Connector } from "./bus/transport.ts";
 export type { LinkHandler, LinkPeer, MinionLinkServer } from "./link/link_server.ts";
 export type { LinkMessage } from "./link/link_connection.ts";
+export type {
+  JobPublisher,
+  LostMinion,
+  PublishedJobs,
+  PublishedJobsOptions,
+  PublishedJobsStats,
+} from "./link/published_jobs.ts";
 export type {
   MasterLink,
   MasterLinkOptions,
