@@ -9,6 +9,7 @@ import { packData } from "../bus/msgpack.ts";
 import { verifyPassword } from "../api/auth.ts";
 import { EXTERNAL_AUTH, PASSWORD, STAMP } from "./api_harness.ts";
 import { collect, runCli, spawnCli, startTestBus } from "./harness.ts";
+import { raceDeadline, TIMED_OUT } from "../bus/async.ts";
 
 async function writeConfig(dir: string, options: Record<string, unknown>): Promise<string> {
   const file = `${dir}/master.conf`;
@@ -41,15 +42,8 @@ async function startApiProcess(args: string[]) {
 
 /** `promise`'s value, or `null` after `ms` (the timer is always cleared). */
 async function within<T>(promise: Promise<T>, ms: number): Promise<T | null> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const value = await raceDeadline(promise, Date.now() + ms);
+  return value === TIMED_OUT ? null : value;
 }
 
 async function login(url: string): Promise<string> {

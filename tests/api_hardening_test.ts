@@ -17,6 +17,7 @@ import {
   until,
 } from "./api_harness.ts";
 import { collect, ROOT, sleep, startTestBus } from "./harness.ts";
+import { raceDeadline, TIMED_OUT } from "../bus/async.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -64,15 +65,8 @@ async function readToClose(
 
 /** `promise`'s value, or `null` after `ms` (the timer is always cleared). */
 async function within<T>(promise: Promise<T>, ms: number): Promise<T | null> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const value = await raceDeadline(promise, Date.now() + ms);
+  return value === TIMED_OUT ? null : value;
 }
 
 function statusOf(text: string): number {

@@ -153,6 +153,31 @@ export async function runCli(
 }
 
 /**
+ * The command line that runs `cli.ts <args>` with the permissions `deno task
+ * cli` grants: `[deno, "run", "--quiet", …flags, cli.ts, …args]`.
+ *
+ * @example
+ * ```ts
+ * const [cmd, ...argv] = cliArgv(["master", "--sock-dir", "/tmp/x"]);
+ * new Deno.Command("sh", { args: ["-c", 'ulimit -n 256; exec "$@"', "sh", cmd, ...argv] });
+ * ```
+ */
+export function cliArgv(args: string[]): string[] {
+  return [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-sys",
+    "--allow-net",
+    `${ROOT}cli.ts`,
+    ...args,
+  ];
+}
+
+/**
  * Starts `cli.ts <args>` as a real process (stdout and stderr piped); the
  * caller waits for it or kills it.
  *
@@ -167,18 +192,9 @@ export function spawnCli(
   args: string[],
   options: { env?: Record<string, string>; stdin?: boolean } = {},
 ): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      "--allow-net",
-      `${ROOT}cli.ts`,
-      ...args,
-    ],
+  const [command, ...argv] = cliArgv(args);
+  return new Deno.Command(command, {
+    args: argv,
     cwd: ROOT,
     env: { NO_COLOR: "1", ...options.env },
     stdin: options.stdin ? "piped" : "null",

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { getEvent } from "../mod.ts";
 import { startBus } from "../broker/start_bus.ts";
 import { silentLogger } from "../bus/log.ts";
-import { collect, type OutputCollector, ROOT, runCli, startTestBus } from "./harness.ts";
+import { cliArgv, collect, type OutputCollector, ROOT, runCli, startTestBus } from "./harness.ts";
 
 /** A `cli.ts master` process, optionally under `ulimit -n`. */
 interface MasterProcess {
@@ -20,22 +20,7 @@ interface MasterProcess {
 }
 
 async function startMaster(sockDir: string, options: { ulimit?: number } = {}) {
-  const deno = [
-    Deno.execPath(),
-    "run",
-    "--quiet",
-    "--allow-read",
-    "--allow-write",
-    "--allow-env",
-    "--allow-sys",
-    "--allow-net",
-    `${ROOT}cli.ts`,
-    "master",
-    "--sock-dir",
-    sockDir,
-    "--log-level",
-    "info",
-  ];
+  const deno = cliArgv(["master", "--sock-dir", sockDir, "--log-level", "info"]);
   const child = options.ulimit === undefined
     ? new Deno.Command(deno[0], { args: deno.slice(1), ...PIPES }).spawn()
     : new Deno.Command("sh", {
