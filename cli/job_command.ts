@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import type { BusConfig } from "../bus/config.ts";
 import { UsageError } from "../bus/errors.ts";
 import { MasterRequestError } from "../link/master_link.ts";
-import { LocalClient } from "../jobs/local_client.ts";
+import { type JobOptions, LocalClient } from "../jobs/local_client.ts";
 import { formatOutput } from "../output/outputter.ts";
 import { outFrom, printOutput, TARGET_OPTIONS, targetFrom } from "./shared_options.ts";
 import { EXIT, type Values } from "./exit_codes.ts";
@@ -20,6 +20,7 @@ export const JOB_OPTIONS = {
   ...TARGET_OPTIONS,
   timeout: { type: "string", short: "t" },
   out: { type: "string" },
+  async: { type: "boolean" },
 } as const;
 
 /**
@@ -50,6 +51,7 @@ export async function runJobCommand(
   const out = outFrom(values);
   const { args, kwargs } = parseSaltArgs(rest);
   await using client = new LocalClient({ opts: config });
+  if (values.async === true) return await runAsync(client, tgt, fun, args, { tgtType, kwargs });
   let failed = false;
   let answered = 0;
   try {
@@ -72,6 +74,32 @@ export async function runJobCommand(
     return EXIT.failure;
   }
   return failed ? EXIT.failure : EXIT.ok;
+}
+
+/** `--async`: publishes, prints Salt's `Executed command with job ID: <jid>`, does not wait. */
+async function runAsync(
+  client: LocalClient,
+  tgt: string | string[],
+  fun: string,
+  args: unknown[],
+  options: JobOptions,
+): Promise<number> {
+  let job;
+  try {
+    job = await client.publish(tgt, fun, args, options);
+  } catch (err) {
+    if (err instanceof MasterRequestError) {
+      console.error(`saltbus: ${err.message}`);
+      return EXIT.failure;
+    }
+    throw err;
+  }
+  if (job.minions.length === 0) {
+    console.error("No minions matched the target. No command was sent, no jid was assigned.");
+    return EXIT.failure;
+  }
+  printOutput(`Executed command with job ID: ${job.jid}\n`);
+  return EXIT.ok;
 }
 
 /**

@@ -192,6 +192,8 @@ salt/job/<jid>/new, then salt/job/<jid>/ret/<id> per minion.
   -C, --compound   and/or/not of globs and G@, L@, E@, P@ words
   -t, --timeout S  seconds to wait for returns (default 5)
       --out FORMAT nested (default), json, yaml, txt or quiet
+      --async      publish, print "Executed command with job ID: <jid>" and exit;
+                   the returns go to the job cache (cli.ts run jobs.lookup_jid <jid>)
 
 Exit code 1 when a minion failed, did not return, or is not connected.
 

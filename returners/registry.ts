@@ -1,0 +1,43 @@
+/**
+ * The returners saltbus knows, by Salt's virtual name, opened from a master
+ * configuration (`cachedir`, `keep_jobs_seconds`, `id`).
+ *
+ * @module
+ */
+import { ConfigError } from "../bus/errors.ts";
+import type { Returner } from "./returner.ts";
+import { cacheDirOf, DEFAULT_KEEP_JOBS_SECONDS, SqliteReturner } from "./sqlite.ts";
+
+/** The built-in returners' names. */
+export const RETURNER_NAMES: readonly string[] = Object.freeze(["sqlite"]);
+
+/**
+ * Opens returner `name` for a master configuration.
+ *
+ * @throws {ConfigError} for a returner saltbus does not have (naming `option`).
+ * @throws {UnsafePathError} / {ReturnerError} when its store cannot be opened.
+ * @example
+ * ```ts
+ * import { openReturner } from "./registry.ts";
+ * const store = await openReturner("sqlite", { node: "master", cachedir: await Deno.makeTempDir() });
+ * await store.close();
+ * ```
+ */
+export async function openReturner(
+  name: unknown,
+  opts: { node: "master" | "minion"; [option: string]: unknown },
+  option = "master_job_cache",
+): Promise<Returner> {
+  if (name !== "sqlite") {
+    throw new ConfigError(
+      `${option}: returner ${JSON.stringify(name)} is not available; ` +
+        `saltbus has ${RETURNER_NAMES.join(", ")}`,
+    );
+  }
+  const keep = opts.keep_jobs_seconds;
+  return await SqliteReturner.open({
+    cachedir: cacheDirOf(opts),
+    keepJobsSeconds: typeof keep === "number" ? keep : DEFAULT_KEEP_JOBS_SECONDS,
+    masterId: typeof opts.id === "string" ? opts.id : "master",
+  });
+}
