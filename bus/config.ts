@@ -239,6 +239,10 @@ export function resolveConfig(
   if (config.presence_events !== undefined && typeof config.presence_events !== "boolean") {
     bad("presence_events", "true or false");
   }
+  const reactor = config.reactor;
+  if (reactor != null && typeof reactor !== "string" && !Array.isArray(reactor)) {
+    bad("reactor", "a list of {tag glob: [files]} or the path of a YAML file holding one");
+  }
   const loop = config.loop_interval;
   if (loop !== undefined && !(typeof loop === "number" && loop > 0)) {
     bad("loop_interval", "seconds > 0");
@@ -252,6 +256,19 @@ export function resolveConfig(
   for (const option of ["master", "master_sock_dir"]) {
     const value = config[option];
     if (value !== undefined && (typeof value !== "string" || value === "")) bad(option, "a string");
+  }
+  if (config.cachedir !== undefined && (typeof config.cachedir !== "string" || !config.cachedir)) {
+    bad("cachedir", "a directory");
+  }
+  if (config.master_job_cache !== undefined && typeof config.master_job_cache !== "string") {
+    bad("master_job_cache", "a returner name such as sqlite");
+  }
+  if (config.job_cache !== undefined && typeof config.job_cache !== "boolean") {
+    bad("job_cache", "true or false");
+  }
+  const keep = config.keep_jobs_seconds;
+  if (keep !== undefined && !(Number.isFinite(keep) && (keep as number) >= 0)) {
+    bad("keep_jobs_seconds", "seconds >= 0 (0: keep jobs forever)");
   }
   if (config.module_dirs !== undefined) {
     const dirs = config.module_dirs;

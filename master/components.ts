@@ -9,9 +9,12 @@
  */
 import { hasApiBlock } from "../api/config.ts";
 import { type ApiServer, startApi } from "../api/server.ts";
-import { MinionLinkServer } from "../link/link_server.ts";
+import { LinkRequestError, MinionLinkServer } from "../link/link_server.ts";
+import { Reactor } from "../reactor/reactor.ts";
 import { listenLink } from "../transport/link_transport.ts";
-import { serveJobs } from "./job_publisher.ts";
+import { publishJob, type PublishRequest, serveJobs } from "./job_publisher.ts";
+import { jobCacheComponent } from "./job_cache.ts";
+import { eventReturnComponent } from "./event_return.ts";
 import type { MasterComponent, MasterContext } from "./master_context.ts";
 import { handleMinionLoads } from "./minion_loads.ts";
 import { PresenceReporter } from "./presence.ts";
@@ -66,6 +69,66 @@ export function jobPublisherComponent(): MasterComponent {
       serveJobs(ctx.minions, ctx.events, ctx.log);
     },
     close() {},
+  };
+}
+
+/**
+ * The reactor (spec §12), when the `reactor` option is set (a non-empty
+ * list, or the path of a YAML file with one): reacts to master bus events;
+ * `local` reactions publish jobs as user `Reactor`. Serves `_reactor`
+ * (the `reactor.*` runners); without a reactor it answers
+ * `Reactor system is not running.`
+ *
+ * @example
+ * ```ts
+ * import { reactorComponent } from "./components.ts";
+ * console.log(reactorComponent().name); // "reactor"
+ * ```
+ */
+export function reactorComponent(): MasterComponent {
+  let reactor: Reactor | null = null;
+  return {
+    name: "reactor",
+    async start(ctx: MasterContext) {
+      const option = ctx.config.reactor;
+      const wanted = typeof option === "string" ? option !== "" : Array.isArray(option) &&
+        option.length > 0;
+      const server = ctx.minions;
+      if (wanted) {
+        reactor = new Reactor({
+          config: ctx.config,
+          log: ctx.log,
+          listener: ctx.bus.getEvent(),
+          events: ctx.events,
+          services: ctx.services,
+          publish: (request) =>
+            publishJob(server, ctx.events, request as PublishRequest, { log: ctx.log }),
+        });
+        await reactor.start();
+      }
+      server.handle("_reactor", async (message) => {
+        if (reactor === null) throw new LinkRequestError("Reactor system is not running.");
+        const { op, event, reactors, value } = message.data;
+        switch (op) {
+          case "list":
+            return await reactor.list();
+          case "add":
+            return reactor.add(String(event), reactors as string[]);
+          case "delete":
+            return reactor.delete(String(event));
+          case "is_leader":
+            return reactor.leader;
+          case "set_leader":
+            reactor.leader = value === true;
+            return reactor.leader;
+          default:
+            throw new LinkRequestError(`reactor.${String(op)} is not available`);
+        }
+      });
+    },
+    async close() {
+      await reactor?.close();
+    },
   };
 }
 
@@ -131,7 +194,7 @@ export function apiComponent(onReady?: (api: ApiServer) => void): MasterComponen
  * @example
  * ```ts
  * import { defaultMasterComponents } from "./components.ts";
- * console.log(defaultMasterComponents().map((c) => c.name)); // ["link", "jobs", "presence", "api"]
+ * console.log(defaultMasterComponents().map((c) => c.name)); // ["link", "jobs", "reactor", …, "api"]
  * ```
  */
 export function defaultMasterComponents(
@@ -140,6 +203,9 @@ export function defaultMasterComponents(
   return [
     linkServerComponent(),
     jobPublisherComponent(),
+    reactorComponent(),
+    jobCacheComponent(),
+    eventReturnComponent(),
     presenceComponent(),
     apiComponent(options.onApiReady),
   ];

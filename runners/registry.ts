@@ -9,14 +9,18 @@ import { UsageError } from "../bus/errors.ts";
 import { ArgumentError } from "../modules/errors.ts";
 import { bindArguments } from "../modules/signature.ts";
 import * as event from "./event.ts";
+import * as jobs from "./jobs.ts";
 import * as manage from "./manage.ts";
+import * as reactor from "./reactor.ts";
 import type { RunnerContext, RunnerFunction } from "./runner_context.ts";
 import * as state from "./state.ts";
 
 /** Runner modules by name; every exported function is a runner. */
 const MODULES: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   event,
+  jobs,
   manage,
+  reactor,
   state,
 };
 

@@ -17,9 +17,21 @@ const ctx = {
 Deno.test("the registry holds Salt's runner names, from each module's exported functions", () => {
   assert.deepEqual(Object.keys(RUNNERS), [
     "event.send",
+    "jobs.active",
+    "jobs.exit_success",
+    "jobs.last_run",
+    "jobs.list_job",
+    "jobs.list_jobs",
+    "jobs.lookup_jid",
+    "jobs.print_job",
     "manage.down",
     "manage.status",
     "manage.up",
+    "reactor.add",
+    "reactor.delete",
+    "reactor.is_leader",
+    "reactor.list",
+    "reactor.set_leader",
     "state.event",
   ]);
 });

@@ -307,7 +307,7 @@ Deno.test("a slow reader over ipc_write_buffer gets missed notices with exact co
   }
 });
 
-Deno.test("a subscriber that stalls through a burst and then reads gets the newest events, after one notice counting the rest", async () => {
+Deno.test("a subscriber that stalls through a burst and then reads gets the newest events, after notices counting the rest", async () => {
   const limit = 256 * 1024;
   await using t = await startTestBus({ config: { ipc_write_buffer: limit } });
   const stalled = new Reader(await rawSubscriber(t));
@@ -316,8 +316,11 @@ Deno.test("a subscriber that stalls through a burst and then reads gets the newe
     await publish(t, Array.from({ length: total }, (_, i) => numbered(i)));
     await sleep(1500);
     await stalled.readUntil(() => stalled.lastIs(total - 1));
+    // Every gap has its notice with the exact count (checkAccounting). Discards
+    // before its next read share one notice; one already in its socket buffer
+    // when more are discarded is followed by another, so timing may make two.
     const got = checkAccounting(stalled.events, total);
-    assert.equal(got.notices, 1);
+    assert.ok(got.notices >= 1 && got.notices <= 2, JSON.stringify(got));
     // It gets what sat in its socket and its last write, the notice, then up to ¾ of the limit.
     assert.ok(got.delivered * 1030 < 4 * limit, JSON.stringify(got));
   } finally {
