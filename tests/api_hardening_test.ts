@@ -234,7 +234,7 @@ Deno.test({
       await busCarries(master.url, token, master.pull, "during/flood");
       await flood.release();
       flood = null;
-      assert.match(master.stderr.text, /api\.max_connections 128\): closing the oldest idle ones/);
+      await master.stderr.waitFor(/api\.max_connections 128\): closing the oldest idle ones/);
       assert.doesNotMatch(master.stderr.text, /Too many open files/);
       await busCarries(master.url, await loginAt(master.url), master.pull, "after/flood");
     } finally {
