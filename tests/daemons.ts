@@ -20,15 +20,20 @@ export interface Daemon extends AsyncDisposable {
 }
 
 /**
- * Starts `cli.ts <args>` and waits for `ready` on its standard error.
+ * Starts `cli.ts <args>` (under `ulimit -n` with `options.ulimit`) and
+ * waits for `ready` on its standard error.
  *
  * @example
  * ```ts
  * await using master = await startDaemon(["master", "--sock-dir", dir], "master bus ready");
  * ```
  */
-export async function startDaemon(args: string[], ready: string | RegExp): Promise<Daemon> {
-  const child = spawnCli([...args, "--log-level", "info"]);
+export async function startDaemon(
+  args: string[],
+  ready: string | RegExp,
+  options: { ulimit?: number } = {},
+): Promise<Daemon> {
+  const child = spawnCli([...args, "--log-level", "info"], options);
   const stderr = collect(child.stderr);
   const stdout = collect(child.stdout);
   let stopped: Promise<number> | null = null;

@@ -190,9 +190,13 @@ export function cliArgv(args: string[]): string[] {
  */
 export function spawnCli(
   args: string[],
-  options: { env?: Record<string, string>; stdin?: boolean } = {},
+  options: { env?: Record<string, string>; stdin?: boolean; ulimit?: number } = {},
 ): Deno.ChildProcess {
-  const [command, ...argv] = cliArgv(args);
+  const line = cliArgv(args);
+  // With `ulimit`, the process starts under `ulimit -n <ulimit>` (through sh).
+  const [command, ...argv] = options.ulimit === undefined
+    ? line
+    : ["sh", "-c", `ulimit -n ${options.ulimit} && exec "$@"`, "sh", ...line];
   return new Deno.Command(command, {
     args: argv,
     cwd: ROOT,

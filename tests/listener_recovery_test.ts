@@ -9,59 +9,13 @@ import { join } from "node:path";
 import { getEvent } from "../mod.ts";
 import { startBus } from "../broker/start_bus.ts";
 import { silentLogger } from "../bus/log.ts";
-import { cliArgv, collect, type OutputCollector, ROOT, runCli, startTestBus } from "./harness.ts";
+import { type Daemon, startDaemon } from "./daemons.ts";
+import { runCli, startTestBus } from "./harness.ts";
 
-/** A `cli.ts master` process, optionally under `ulimit -n`. */
-interface MasterProcess {
-  child: Deno.ChildProcess;
-  stderr: OutputCollector;
-  /** SIGTERM, then the exit code. */
-  stop(): Promise<number>;
+/** A `cli.ts master` process on `sockDir`, optionally under `ulimit -n`. */
+function startMaster(sockDir: string, options: { ulimit?: number } = {}): Promise<Daemon> {
+  return startDaemon(["master", "--sock-dir", sockDir], "master bus ready", options);
 }
-
-async function startMaster(sockDir: string, options: { ulimit?: number } = {}) {
-  const deno = cliArgv(["master", "--sock-dir", sockDir, "--log-level", "info"]);
-  const child = options.ulimit === undefined
-    ? new Deno.Command(deno[0], { args: deno.slice(1), ...PIPES }).spawn()
-    : new Deno.Command("sh", {
-      args: ["-c", `ulimit -n ${options.ulimit} && exec "$@"`, "sh", ...deno],
-      ...PIPES,
-    }).spawn();
-  const stderr = collect(child.stderr);
-  const stdout = collect(child.stdout);
-  let stopped: Promise<number> | null = null;
-  const master: MasterProcess = {
-    child,
-    stderr,
-    stop: () =>
-      stopped ??= (async () => {
-        try {
-          child.kill("SIGTERM");
-        } catch {
-          // gone already
-        }
-        const status = await child.status;
-        await stderr.done;
-        await stdout.done;
-        return status.code;
-      })(),
-  };
-  try {
-    await stderr.waitFor("master bus ready", 20_000);
-  } catch (err) {
-    await master.stop();
-    throw err;
-  }
-  return master;
-}
-
-const PIPES = {
-  cwd: ROOT,
-  env: { NO_COLOR: "1" },
-  stdin: "null",
-  stdout: "piped",
-  stderr: "piped",
-} as const;
 
 async function withDir(fn: (sockDir: string) => Promise<void>): Promise<void> {
   const root = await Deno.makeTempDir({ prefix: "saltbus-recovery-" });
