@@ -1,7 +1,9 @@
 /**
  * Installs what the test suite needs beyond Deno, when it is missing: Debian's
  * `python3-msgpack` (the Python interop tests speak Salt's wire format from a
- * non-Deno process) and `chromium` (the viewer's browser test). `deno task
+ * non-Deno process), `chromium` (the browser tests), `postgresql` and
+ * `postgresql-client` (the tests start a private PostgreSQL cluster),
+ * `salt-pepper` (the real salt-api client) and `nats-server`. `deno task
  * test` runs this first, so the README's one test command works on a fresh
  * machine that has only Node.js and npm.
  *
@@ -24,6 +26,27 @@ export interface Prerequisite {
   present: () => Promise<boolean>;
 }
 
+/** True when `path` is a file. */
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** True when some PostgreSQL server binaries (`initdb`) are installed. */
+async function hasInitdb(): Promise<boolean> {
+  try {
+    for await (const entry of Deno.readDir("/usr/lib/postgresql")) {
+      if (await isFile(`/usr/lib/postgresql/${entry.name}/bin/initdb`)) return true;
+    }
+  } catch {
+    // not installed
+  }
+  return false;
+}
+
 /** Runs a command quietly; true when it exits 0. */
 async function succeeds(cmd: string, args: string[]): Promise<boolean> {
   try {
@@ -37,16 +60,11 @@ async function succeeds(cmd: string, args: string[]): Promise<boolean> {
 /** The packages the suite needs. */
 export const PREREQUISITES: readonly Prerequisite[] = [
   { pkg: "python3-msgpack", present: () => succeeds("/usr/bin/python3", ["-c", "import msgpack"]) },
-  {
-    pkg: "chromium",
-    present: async () => {
-      try {
-        return (await Deno.stat("/usr/bin/chromium")).isFile;
-      } catch {
-        return false;
-      }
-    },
-  },
+  { pkg: "chromium", present: () => isFile("/usr/bin/chromium") },
+  { pkg: "postgresql", present: hasInitdb },
+  { pkg: "postgresql-client", present: () => isFile("/usr/bin/psql") },
+  { pkg: "salt-pepper", present: () => isFile("/usr/bin/salt-pepper") },
+  { pkg: "nats-server", present: () => isFile("/usr/sbin/nats-server") },
 ];
 
 /**
