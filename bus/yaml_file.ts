@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { parse } from "npm:yaml@2.9.1";
+import { parsePythonYaml } from "./python_yaml.ts";
 import { ConfigError } from "./errors.ts";
 import { permissionError } from "./permission.ts";
 
@@ -43,7 +43,7 @@ export async function readYamlFile(file: string, what: string): Promise<unknown>
       new YamlFileError(`cannot read ${what} ${file}: ${messageOf(err)}`, file, { cause: err });
   }
   try {
-    return parse(text, { version: "1.1" }) ?? null;
+    return parsePythonYaml(text);
   } catch (err) {
     throw permissionError(err, `reading ${what} ${file}`) ??
       new YamlFileError(

@@ -11,6 +11,8 @@ import { hasApiBlock } from "../api/config.ts";
 import { type ApiServer, startApi } from "../api/server.ts";
 import { LinkRequestError, MinionLinkServer } from "../link/link_server.ts";
 import { Reactor } from "../reactor/reactor.ts";
+import { startEngines } from "../engines/start_engines.ts";
+import type { EngineSupervisor } from "../engines/supervisor.ts";
 import { listenLink } from "../transport/link_transport.ts";
 import { publishJob, type PublishRequest, serveJobs } from "./job_publisher.ts";
 import { jobCacheComponent } from "./job_cache.ts";
@@ -69,6 +71,37 @@ export function jobPublisherComponent(): MasterComponent {
       serveJobs(ctx.minions, ctx.events, ctx.log);
     },
     close() {},
+  };
+}
+
+/**
+ * The engines (spec §13) of the `engines` option, each in its own Worker,
+ * supervised with back-off; a failure is logged and fired as
+ * `saltbus/engine/<name>/error`. A bad `engines` option or an unknown
+ * engine stops the master's start with a `ConfigError` naming it.
+ *
+ * @example
+ * ```ts
+ * import { enginesComponent } from "./components.ts";
+ * console.log(enginesComponent().name); // "engines"
+ * ```
+ */
+export function enginesComponent(): MasterComponent {
+  let engines: EngineSupervisor | null = null;
+  return {
+    name: "engines",
+    async start(ctx: MasterContext) {
+      engines = await startEngines({
+        config: ctx.config as unknown as Record<string, unknown>,
+        source: ctx.source,
+        role: "master",
+        log: ctx.log,
+        events: ctx.events,
+      });
+    },
+    async close() {
+      await engines?.close();
+    },
   };
 }
 
@@ -194,7 +227,7 @@ export function apiComponent(onReady?: (api: ApiServer) => void): MasterComponen
  * @example
  * ```ts
  * import { defaultMasterComponents } from "./components.ts";
- * console.log(defaultMasterComponents().map((c) => c.name)); // ["link", "jobs", "reactor", …, "api"]
+ * console.log(defaultMasterComponents().map((c) => c.name)); // ["link", "jobs", "engines", "reactor", …, "api"]
  * ```
  */
 export function defaultMasterComponents(
@@ -203,6 +236,7 @@ export function defaultMasterComponents(
   return [
     linkServerComponent(),
     jobPublisherComponent(),
+    enginesComponent(),
     reactorComponent(),
     jobCacheComponent(),
     eventReturnComponent(),

@@ -20,6 +20,8 @@ import { reservedTagReason } from "../link/reserved_tags.ts";
 import { type BusHandle, startBus } from "../broker/start_bus.ts";
 import { minionEventLoad } from "../link/minion_event_load.ts";
 import { startEventLoads } from "./start_events.ts";
+import { startEngines } from "../engines/start_engines.ts";
+import type { EngineSupervisor } from "../engines/supervisor.ts";
 
 /** Options of {@linkcode startMinion}. */
 export interface StartMinionOptions {
@@ -60,6 +62,8 @@ export class MinionHandle implements AsyncDisposable {
   readonly #log: Logger;
   readonly #abort = new AbortController();
   #forwarding: Promise<void> = Promise.resolve();
+  #engines: EngineSupervisor | null = null;
+  #engineEvents: EventClient | null = null;
   #closed: Promise<void> | null = null;
 
   /** @internal Use {@linkcode startMinion}. */
@@ -69,6 +73,17 @@ export class MinionHandle implements AsyncDisposable {
     this.link = link;
     this.#listener = listener;
     this.#log = log;
+  }
+
+  /** @internal Starts the `engines` (spec §13) on the minion bus. */
+  async startEngines(config: BusConfig): Promise<void> {
+    this.#engineEvents = this.bus.getEvent({ listen: false });
+    this.#engines = await startEngines({
+      config: config as unknown as Record<string, unknown>,
+      role: "minion",
+      log: this.#log,
+      events: this.#engineEvents,
+    });
   }
 
   /** @internal Starts forwarding `fire_master` events. */
@@ -96,6 +111,8 @@ export class MinionHandle implements AsyncDisposable {
   /** Stops forwarding, closes the link (after writing what it holds) and the bus. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
+      await this.#engines?.close();
+      await this.#engineEvents?.close();
       this.#abort.abort();
       await this.#forwarding;
       await this.#listener.close();
@@ -203,5 +220,11 @@ export async function startMinion(options: StartMinionOptions): Promise<MinionHa
     link.send("_minion_event", { load });
   }
   handle.startForwarding();
+  try {
+    await handle.startEngines(config);
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
   return handle;
 }

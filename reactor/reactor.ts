@@ -292,7 +292,12 @@ export class Reactor {
           const call = shapeCall(chunk);
           for (const w of call.warnings) this.#log.warning(w);
           if (call.error) return failed(call.error);
-          this.#caller ??= new Caller({ log: this.#log });
+          // On a minion (the reactor engine) caller reactions run with that minion's config.
+          const { config } = this.#options;
+          this.#caller ??= new Caller({
+            log: this.#log,
+            opts: config.node === "minion" ? { ...config } : undefined,
+          });
           await this.#caller.cmd(fun, ...withKwargs(call.arg, call.kwarg));
           return;
         }

@@ -10,7 +10,7 @@
  */
 import { basename, dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { parse } from "npm:yaml@2.9.1";
+import { parsePythonYaml } from "../bus/python_yaml.ts";
 import { isMapping } from "../bus/mapping.ts";
 import { fnmatch } from "../bus/tag_match.ts";
 import { renderJinja } from "./jinja.ts";
@@ -137,7 +137,7 @@ export async function renderReactionFile(
       }
     }
     try {
-      result = parse(source, { version: "1.1" }) ?? {};
+      result = parsePythonYaml(source) ?? {};
     } catch (err) {
       throw new ReactionRenderError(
         file,

@@ -172,6 +172,7 @@ export function cliArgv(args: string[]): string[] {
     "--allow-env",
     "--allow-sys",
     "--allow-net",
+    "--allow-run",
     `${ROOT}cli.ts`,
     ...args,
   ];
