@@ -30,6 +30,7 @@ import { acceptsLoginType, LoginFormError, parseLoginForm } from "./login_form.t
 import { type Credential, OriginPolicy } from "./origin.ts";
 import { isWebSocketRequest } from "./raw_websocket.ts";
 import { declaredOver, readRequestBody, RequestBodyError } from "./request_body.ts";
+import { routeResources } from "./resource_routes.ts";
 import { SSE_HEADERS, SseStream, type TagFilter } from "./sse.ts";
 import { VIEWER_HTML } from "./viewer.ts";
 import { hookDataFrom, hookTag, WebhookError } from "./webhook.ts";
@@ -293,7 +294,15 @@ export class ApiServer implements AsyncDisposable {
     if (path === "/hook" || path.startsWith("/hook/")) {
       return this.#only(req, ["POST"]) ?? await this.#hook(req, url);
     }
-    return error(404, `no such resource: ${path}`);
+    const resource = await routeResources(req, url, {
+      config: this.#config,
+      services: this.#services,
+      log: this.#log,
+      auth: (r, u) => this.#auth(r, u),
+      stats: () => ({ "Current Connections": this.connections, "Event Streams": this.streams }),
+      maxBodySize: this.settings.maxRequestBodySize,
+    });
+    return resource ?? error(404, `no such resource: ${path}`);
   }
 
   #only(req: Request, methods: string[]): Response | null {

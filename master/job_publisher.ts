@@ -152,6 +152,8 @@ function manage(server: MinionLinkServer, fun: unknown): unknown {
       return down;
     case "status":
       return { up, down };
+    case "grains": // cache.grains: what each known minion announced
+      return Object.fromEntries(server.known.map((id) => [id, server.grainsOf(id) ?? {}]));
     default:
       throw new LinkRequestError(`manage.${String(fun)} is not available`);
   }

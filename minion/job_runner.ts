@@ -12,6 +12,7 @@ import { returnLoad } from "../jobs/return_load.ts";
 import { ArgumentError, CommandNotFoundError } from "../modules/errors.ts";
 import { splitKwargs } from "../modules/kwargs.ts";
 import type { Loader } from "../modules/loader.ts";
+import { JobKilledError, runningJobsOf } from "../modules/running_jobs.ts";
 
 /** The minion a job runs on. */
 export interface JobMinion {
@@ -72,8 +73,9 @@ export async function runPublishedJob(
         __pub_ret: job.ret ?? "",
       }
       : kwargs;
-    result = await loader.call(fun, args, callKwargs);
+    result = await runningJobsOf(loader.salt).track(job, () => loader.call(fun, args, callKwargs));
   } catch (err) {
+    if (err instanceof JobKilledError) return null; // killed: no return, as in Salt
     retcode = 1;
     const message = err instanceof Error ? err.message : String(err);
     result = err instanceof CommandNotFoundError

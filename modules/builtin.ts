@@ -6,6 +6,8 @@
  */
 import * as event from "./event.ts";
 import * as grains from "./grains.ts";
+import * as pillar from "./pillar.ts";
+import * as saltutil from "./saltutil.ts";
 import * as sys from "./sys.ts";
 import * as test from "./test.ts";
 
@@ -29,17 +31,19 @@ export interface ModuleSource {
 }
 
 /**
- * The built-in modules: `event`, `grains`, `sys`, `test`.
+ * The built-in modules: `event`, `grains`, `pillar`, `saltutil`, `sys`, `test`.
  *
  * @example
  * ```ts
  * import { BUILTIN_MODULES } from "./builtin.ts";
- * console.log(BUILTIN_MODULES.map((m) => m.name)); // ["event", "grains", "sys", "test"]
+ * console.log(BUILTIN_MODULES.map((m) => m.name)); // ["event", "grains", "pillar", "saltutil", "sys", "test"]
  * ```
  */
 export const BUILTIN_MODULES: readonly ModuleSource[] = Object.freeze([
   { name: "event", url: new URL("./event.ts", import.meta.url).href, exports: event },
   { name: "grains", url: new URL("./grains.ts", import.meta.url).href, exports: grains },
+  { name: "pillar", url: new URL("./pillar.ts", import.meta.url).href, exports: pillar },
+  { name: "saltutil", url: new URL("./saltutil.ts", import.meta.url).href, exports: saltutil },
   { name: "sys", url: new URL("./sys.ts", import.meta.url).href, exports: sys },
   { name: "test", url: new URL("./test.ts", import.meta.url).href, exports: test },
 ]);

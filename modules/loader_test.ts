@@ -65,7 +65,13 @@ Deno.test("loadModules() loads the built-in modules", async () => {
   for (const fun of ["grains.items", "grains.get", "grains.item", "sys.doc", "sys.list_modules"]) {
     assert.ok(loader.has(fun), fun);
   }
-  assert.deepEqual(loader.modules().filter((m) => m !== "event"), ["grains", "sys", "test"]);
+  assert.deepEqual(loader.modules().filter((m) => m !== "event"), [
+    "grains",
+    "pillar",
+    "saltutil",
+    "sys",
+    "test",
+  ]);
   assert.deepEqual(loader.functions(), [...loader.functions()].sort());
   assert.equal(await loader.call("test.ping"), true);
   assert.equal(await loader.salt["test.echo"]("hi"), "hi");

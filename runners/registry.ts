@@ -8,20 +8,24 @@
 import { UsageError } from "../bus/errors.ts";
 import { ArgumentError } from "../modules/errors.ts";
 import { bindArguments } from "../modules/signature.ts";
+import * as cache from "./cache.ts";
 import * as event from "./event.ts";
 import * as jobs from "./jobs.ts";
 import * as manage from "./manage.ts";
 import * as reactor from "./reactor.ts";
 import type { RunnerContext, RunnerFunction } from "./runner_context.ts";
 import * as state from "./state.ts";
+import * as test from "./test.ts";
 
 /** Runner modules by name; every exported function is a runner. */
 const MODULES: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
+  cache,
   event,
   jobs,
   manage,
   reactor,
   state,
+  test,
 };
 
 /**
@@ -43,6 +47,19 @@ export const RUNNERS: Readonly<Record<string, RunnerFunction>> = Object.freeze(
   ),
 );
 
+/**
+ * Salt's answer for a function that is not loaded (`LazyLoader.missing_fun_string`).
+ *
+ * @example
+ * ```ts
+ * import { notAvailable } from "./registry.ts";
+ * notAvailable("foo.bar"); // "'foo.bar' is not available."
+ * ```
+ */
+export function notAvailable(fun: string): string {
+  return `'${fun}' is not available.`;
+}
+
 /** No runner has that name. */
 export class RunnerNotFoundError extends UsageError {
   /** The name asked for. */
@@ -53,6 +70,11 @@ export class RunnerNotFoundError extends UsageError {
     super(`run: unknown function '${fun}'; available: ${Object.keys(RUNNERS).join(", ")}`);
     this.name = "RunnerNotFoundError";
     this.fun = fun;
+  }
+
+  /** What Salt's runner client answers: `'<fun>' is not available.` */
+  get saltMessage(): string {
+    return notAvailable(this.fun);
   }
 }
 

@@ -16,6 +16,7 @@ const ctx = {
 
 Deno.test("the registry holds Salt's runner names, from each module's exported functions", () => {
   assert.deepEqual(Object.keys(RUNNERS), [
+    "cache.grains",
     "event.send",
     "jobs.active",
     "jobs.exit_success",
@@ -27,12 +28,15 @@ Deno.test("the registry holds Salt's runner names, from each module's exported f
     "manage.down",
     "manage.status",
     "manage.up",
+    "manage.versions",
     "reactor.add",
     "reactor.delete",
     "reactor.is_leader",
     "reactor.list",
     "reactor.set_leader",
     "state.event",
+    "test.arg",
+    "test.sleep",
   ]);
 });
 
