@@ -3,8 +3,9 @@
  * turn, finds the reaction files whose tag glob matches, renders them with
  * `tag` and `data`, compiles the reactions and dispatches them: `local`
  * (and `cmd`) publish a job, `runner` calls the runner registry on a
- * bounded pool, `caller` calls an execution module in-process, `wheel` is
- * refused (saltbus has no wheel functions).
+ * bounded pool, `wheel` calls the wheel registry on the same pool (with
+ * `salt/wheel/<jid>/new` and `/ret`), `caller` calls an execution module
+ * in-process.
  *
  * Beyond Salt: a loop guard (on by default, `reactor_loop_guard`) keeps a
  * reaction from reacting to events of the jobs it caused, directly or
@@ -26,6 +27,7 @@ import { Caller } from "../modules/caller.ts";
 import { signatureOf } from "../modules/signature.ts";
 import { callRunner, RUNNERS } from "../runners/registry.ts";
 import type { RunnerContext } from "../runners/runner_context.ts";
+import { runWheel, WHEEL_FUNCTIONS } from "../wheel/registry.ts";
 import { compileReactions, type LowChunk, shapeCall } from "./chunks.ts";
 import {
   mapToList,
@@ -283,11 +285,38 @@ export class Reactor {
           }
           return;
         }
-        case "wheel":
-          return failed(
-            `Reactor '${id}' failed to execute wheel '${fun}': function not available ` +
-              `(saltbus has no wheel functions)`,
-          );
+        case "wheel": {
+          const wheel = Object.hasOwn(WHEEL_FUNCTIONS, fun) ? WHEEL_FUNCTIONS[fun] : undefined;
+          if (wheel === undefined) {
+            return failed(
+              `Reactor '${id}' failed to execute wheel '${fun}': function not available`,
+            );
+          }
+          const call = shapeCall(chunk, signatureOf(wheel));
+          for (const w of call.warnings) this.#log.warning(w);
+          if (call.error) return failed(call.error);
+          const jid = genJid();
+          this.#remember(jid, causes);
+          const queued = this.#pool.fireAsync(async () => {
+            const { data } = await runWheel(fun, call.arg, call.kwarg, this.#runnerContext(fun), {
+              jid,
+              user: "Reactor",
+            });
+            if (!data.success) {
+              this.#fail(
+                "dispatch",
+                `Reactor '${id}' failed to execute wheel '${fun}': ${String(data.return)}`,
+                facts,
+              );
+            }
+          });
+          if (!queued) {
+            failed(
+              `Reactor '${id}' failed  to execute wheel '${fun}': TaskPool queue is full!Consider tuning reactor_worker_threads and/or reactor_worker_hwm`,
+            );
+          }
+          return;
+        }
         case "caller": {
           const call = shapeCall(chunk);
           for (const w of call.warnings) this.#log.warning(w);
@@ -315,26 +344,13 @@ export class Reactor {
     call: ReturnType<typeof shapeCall>,
     facts: Record<string, unknown>,
   ): Promise<void> {
-    const { events, config, services } = this.#options;
+    const { events } = this.#options;
     const funArgs = Object.keys(call.kwarg).length > 0
       ? [...call.arg, { ...call.kwarg }]
       : [...call.arg];
     const base = { fun: `runner.${fun}`, fun_args: funArgs, jid, user: "Reactor" };
     await events.fireEvent(base, `salt/run/${jid}/new`);
-    const ctx: Omit<RunnerContext, "fun"> = {
-      opts: config,
-      configFor: (node, overrides) =>
-        Promise.resolve(
-          resolveConfig(node, {
-            ...(node === config.node ? { sock_dir: config.sock_dir } : {}),
-            ...overrides,
-          }),
-        ),
-      log: this.#log,
-      services,
-      print: (line) => this.#log.info(`runner ${fun}: ${line}`),
-      signal: this.#abort.signal,
-    };
+    const ctx = this.#runnerContext(fun);
     let ret: unknown;
     let success = true;
     try {
@@ -349,6 +365,25 @@ export class Reactor {
       );
     }
     await events.fireEvent({ ...base, return: ret ?? null, success }, `salt/run/${jid}/ret`);
+  }
+
+  /** The runner (and wheel) context reactions run with. */
+  #runnerContext(fun: string): Omit<RunnerContext, "fun"> {
+    const { config, services } = this.#options;
+    return {
+      opts: config,
+      configFor: (node, overrides) =>
+        Promise.resolve(
+          resolveConfig(node, {
+            ...(node === config.node ? { sock_dir: config.sock_dir } : {}),
+            ...overrides,
+          }),
+        ),
+      log: this.#log,
+      services,
+      print: (line) => this.#log.info(`runner ${fun}: ${line}`),
+      signal: this.#abort.signal,
+    };
   }
 
   /** The reactions that caused this event's job, if a reaction published it. */

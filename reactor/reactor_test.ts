@@ -110,17 +110,32 @@ Deno.test("Reactor publishes local reactions as user Reactor with Salt's argumen
   );
 });
 
-Deno.test("Reactor refuses wheel reactions with a log line and a saltbus/reactor/error event", async () => {
+Deno.test("Reactor runs wheel reactions with salt/wheel/<jid> events, and reports an unknown one", async () => {
   await withReactor(
-    (dir) => [{ "myco/wheel": `${dir}/wheel.sls` }],
-    { "wheel.sls": "remove_key:\n  wheel.key.delete:\n    - match: foo\n" },
+    (dir) => [{ "myco/wheel": `${dir}/wheel.sls` }, { "myco/nowheel": `${dir}/nowheel.sls` }],
+    {
+      "wheel.sls": "show_config:\n  wheel.config.values: []\n",
+      "nowheel.sls": "remove_key:\n  wheel.nosuch.fun:\n    - match: foo\n",
+    },
     async (_r, listener, _published, lines) => {
       await listener.fireEvent({}, "myco/wheel");
+      const ret = await listener.getEvent<AnyRecord>({
+        tag: "salt/wheel/*/ret",
+        matchType: "fnmatch",
+        wait: 10,
+        full: true,
+      });
+      assert.ok(ret, "salt/wheel/<jid>/ret");
+      assert.equal(ret.data.fun, "wheel.config.values");
+      assert.equal(ret.data.user, "Reactor");
+      assert.equal(ret.data.success, true);
+      assert.equal(typeof ret.data.return, "object");
+
+      await listener.fireEvent({}, "myco/nowheel");
       const error = await next(listener, "saltbus/reactor/error/dispatch");
       assert.ok(error);
-      const message =
-        "Reactor 'remove_key' failed to execute wheel 'key.delete': function not available " +
-        "(saltbus has no wheel functions)";
+      const message = "Reactor 'remove_key' failed to execute wheel 'nosuch.fun': " +
+        "function not available";
       assert.equal(error.message, message);
       assert.ok(lines.includes(`error: ${message}`), lines.join("\n"));
     },
