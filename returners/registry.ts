@@ -5,11 +5,27 @@
  * @module
  */
 import { ConfigError } from "../bus/errors.ts";
+import { PgjsonbReturner } from "./pgjsonb.ts";
 import type { Returner } from "./returner.ts";
 import { cacheDirOf, DEFAULT_KEEP_JOBS_SECONDS, SqliteReturner } from "./sqlite.ts";
 
+type Opts = { node: "master" | "minion"; [option: string]: unknown };
+
+/** The built-in returners, by Salt's virtual name. */
+const BUILTIN: Readonly<Record<string, (opts: Opts) => Promise<Returner>>> = {
+  sqlite: async (opts) => {
+    const keep = opts.keep_jobs_seconds;
+    return await SqliteReturner.open({
+      cachedir: cacheDirOf(opts),
+      keepJobsSeconds: typeof keep === "number" ? keep : DEFAULT_KEEP_JOBS_SECONDS,
+      masterId: typeof opts.id === "string" ? opts.id : "master",
+    });
+  },
+  pgjsonb: (opts) => PgjsonbReturner.open(opts),
+};
+
 /** The built-in returners' names. */
-export const RETURNER_NAMES: readonly string[] = Object.freeze(["sqlite"]);
+export const RETURNER_NAMES: readonly string[] = Object.freeze(Object.keys(BUILTIN));
 
 /**
  * Opens returner `name` for a master configuration.
@@ -25,19 +41,14 @@ export const RETURNER_NAMES: readonly string[] = Object.freeze(["sqlite"]);
  */
 export async function openReturner(
   name: unknown,
-  opts: { node: "master" | "minion"; [option: string]: unknown },
+  opts: Opts,
   option = "master_job_cache",
 ): Promise<Returner> {
-  if (name !== "sqlite") {
+  if (typeof name !== "string" || !Object.hasOwn(BUILTIN, name)) {
     throw new ConfigError(
       `${option}: returner ${JSON.stringify(name)} is not available; ` +
         `saltbus has ${RETURNER_NAMES.join(", ")}`,
     );
   }
-  const keep = opts.keep_jobs_seconds;
-  return await SqliteReturner.open({
-    cachedir: cacheDirOf(opts),
-    keepJobsSeconds: typeof keep === "number" ? keep : DEFAULT_KEEP_JOBS_SECONDS,
-    masterId: typeof opts.id === "string" ? opts.id : "master",
-  });
+  return await BUILTIN[name](opts);
 }
