@@ -5,8 +5,9 @@
  * up after itself. Prints a table and writes bench/results.json.
  *
  * Scenarios: forward-1x1, forward-1x10, library, inproc, latency, memory,
- * memory-trickle, redis (reference figure), call, caller, jobs-10, proxy-1000, and the HTTP
- * API's api-sse-1, api-sse-100, api-browser (api.ts). Events are Salt job returns of 200 bytes a frame.
+ * memory-trickle, redis (reference figure), call, caller, jobs-10, proxy-1000, the HTTP
+ * API's api-sse-1, api-sse-100, api-browser (api.ts), and event-return-sqlite,
+ * event-return-pg, reactor (events_act.ts). Events are Salt job returns of 200 bytes a frame.
  *
  * Throughput figures are measured with credit flow control (credit.ts): the
  * publisher keeps at most 20 000 events (4 MB) in transit to the slowest
@@ -22,6 +23,7 @@ import { Proc, readRss, startMaster, stopAll, withTimeout } from "./procs.ts";
 import { API_SCENARIOS } from "./api.ts";
 import { MINION_SCENARIOS } from "./minion_scenarios.ts";
 import { PROXY_SCENARIOS } from "./proxy_scenarios.ts";
+import { EVENTS_ACT_SCENARIOS } from "./events_act.ts";
 
 import type { Add, Figure, Scenario } from "./scenario.ts";
 
@@ -449,6 +451,7 @@ const scenarios: Scenario[] = [
   ...MINION_SCENARIOS,
   ...PROXY_SCENARIOS,
   ...API_SCENARIOS,
+  ...EVENTS_ACT_SCENARIOS,
 ];
 
 async function reachable(port: number): Promise<boolean> {

@@ -30,8 +30,14 @@ import type { MasterComponent, MasterContext } from "./master_context.ts";
 /** Default `event_return_buffer_max`: events kept per returner while its writes fail. */
 export const DEFAULT_EVENT_RETURN_BUFFER_MAX = 100_000;
 
+/** At shutdown: how long the bus must be quiet after the drain marker. */
+const DRAIN_QUIET_MS = 200;
+
+/** At shutdown: the longest wait for the drain. */
+const DRAIN_MAX_MS = 5000;
+
 /** Events per `event_return` call at most. */
-const CHUNK = 1000;
+const CHUNK = 5000;
 
 /**
  * Salt's `EventReturn._filter`: `false` for a peer's event (`__peer_id`),
@@ -175,6 +181,18 @@ export function eventReturnComponent(options: EventReturnComponentOptions = {}):
   let soon: ReturnType<typeof setTimeout> | null = null;
   let queue: FullEvent[] = [];
   let log: MasterContext["log"] | null = null;
+  let events: MasterContext["events"] | null = null;
+  // Shutdown drain: a marker fired at close comes after every event the bus
+  // had taken in; once it is read, and the bus has been quiet for a moment,
+  // nothing accepted before the shutdown is still on its way.
+  let drainMarker: string | null = null;
+  let markerSeen = false;
+  let drained: () => void = () => {};
+  let quiet: ReturnType<typeof setTimeout> | null = null;
+  const stillDraining = () => {
+    if (quiet !== null) clearTimeout(quiet);
+    quiet = setTimeout(() => drained(), DRAIN_QUIET_MS);
+  };
   const flush = () => {
     if (timer !== null) clearTimeout(timer);
     if (soon !== null) clearTimeout(soon);
@@ -189,6 +207,7 @@ export function eventReturnComponent(options: EventReturnComponentOptions = {}):
     async start(ctx: MasterContext) {
       const { config } = ctx;
       log = ctx.log;
+      events = ctx.events;
       const raw = config.event_return;
       const names = raw === undefined || raw === null || raw === ""
         ? []
@@ -226,6 +245,11 @@ export function eventReturnComponent(options: EventReturnComponentOptions = {}):
               keepAlive: false,
             })
           ) {
+            if (drainMarker !== null) {
+              if (event.tag === drainMarker) markerSeen = true;
+              if (markerSeen) stillDraining();
+              if (event.tag === drainMarker) continue;
+            }
             if (!eventReturnFilter(event, allow, deny)) continue;
             queue.push({ tag: event.tag, data: event.data });
             if (maxAge > 0) timer ??= setTimeout(flush, maxAge * 1000);
@@ -239,6 +263,15 @@ export function eventReturnComponent(options: EventReturnComponentOptions = {}):
       ctx.log.info(`event_return: ${returners.map((r) => r.name).join(", ")}`);
     },
     async close() {
+      if (loop !== null && events !== null) {
+        drainMarker = `saltbus/event_return/drain/${crypto.randomUUID()}`;
+        const done = new Promise<void>((resolve) => (drained = resolve));
+        const deadline = setTimeout(() => drained(), DRAIN_MAX_MS);
+        await events.fireEvent({}, drainMarker).catch(() => drained());
+        await done;
+        clearTimeout(deadline);
+        if (quiet !== null) clearTimeout(quiet);
+      }
       abort.abort();
       await loop?.catch(() => {});
       flush();

@@ -46,6 +46,10 @@ function addSaltFilters(): void {
   };
 }
 
+/** Compiled templates by source text (reaction files render once per event). */
+const compiled = new Map<string, Template>();
+const COMPILED_MAX = 256;
+
 /**
  * Renders Jinja `source` with `context` (for reactions: `tag` and `data`).
  *
@@ -59,7 +63,13 @@ function addSaltFilters(): void {
 export function renderJinja(source: string, context: Record<string, unknown>): string {
   addSaltFilters();
   try {
-    return new Template(source).render(context);
+    let template = compiled.get(source);
+    if (template === undefined) {
+      template = new Template(source);
+      if (compiled.size >= COMPILED_MAX) compiled.delete(compiled.keys().next().value as string);
+      compiled.set(source, template);
+    }
+    return template.render(context);
   } catch (err) {
     throw new JinjaRenderError(err instanceof Error ? err.message : String(err), { cause: err });
   }

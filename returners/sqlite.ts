@@ -96,7 +96,7 @@ CREATE TABLE IF NOT EXISTS salt_events (
   alter_time TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')),
   master_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS idx_salt_events_tag ON salt_events (tag);
-CREATE INDEX IF NOT EXISTS idx_salt_events_alter_time ON salt_events (alter_time);
+DROP INDEX IF EXISTS idx_salt_events_alter_time;
 `;
 
 interface Statements {
@@ -306,7 +306,13 @@ export class SqliteReturner implements Returner, AsyncDisposable {
     try {
       this.#db.prepare("DELETE FROM salt_returns WHERE jid < ?").run(jid);
       const removed = this.#db.prepare("DELETE FROM jids WHERE jid < ?").run(jid).changes;
-      this.#db.prepare("DELETE FROM salt_events WHERE alter_time < ?").run(sqliteTime(cutoff));
+      // alter_time grows with id: delete below the first id that is recent enough
+      // (this reads only the rows it deletes; no index on alter_time to slow inserts).
+      this.#db.prepare(
+        "DELETE FROM salt_events WHERE id < coalesce(" +
+          "(SELECT id FROM salt_events WHERE alter_time >= ? ORDER BY id LIMIT 1), " +
+          "(SELECT max(id) + 1 FROM salt_events))",
+      ).run(sqliteTime(cutoff));
       this.#db.exec("COMMIT");
       return Promise.resolve(Number(removed));
     } catch (err) {
