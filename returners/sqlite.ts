@@ -95,8 +95,6 @@ CREATE TABLE IF NOT EXISTS salt_events (
   id INTEGER PRIMARY KEY AUTOINCREMENT, tag TEXT NOT NULL, data TEXT NOT NULL,
   alter_time TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')),
   master_id TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS idx_salt_events_tag ON salt_events (tag);
-DROP INDEX IF EXISTS idx_salt_events_alter_time;
 `;
 
 interface Statements {
