@@ -6,59 +6,14 @@
  * @module
  */
 
-import { parse, type ScalarTag, type Tags } from "npm:yaml@2.9.1";
+import { parse } from "npm:yaml@2.9.1";
+import { pythonTags } from "../bus/python_yaml.ts";
 import { permissionError } from "../bus/permission.ts";
 import { UsageError } from "../bus/errors.ts";
 import { isMapping } from "../bus/mapping.ts";
 
-const BOOL_TAG = "tag:yaml.org,2002:bool";
-const FLOAT_TAG = "tag:yaml.org,2002:float";
-const INT_TAG = "tag:yaml.org,2002:int";
-const TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp";
-
-// PyYAML's YAML 1.1 resolvers, which are narrower than the `yaml` package's:
-// `y`/`n` are strings, decimal ints have no leading zero (`09` is a string),
-// floats need a dot and a signed exponent.
-const PY_TRUE = /^(?:[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/;
-const PY_FALSE = /^(?:[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/;
-const PY_FLOAT_EXP = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+)[eE][-+][0-9]+$/;
-const PY_FLOAT = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+)$/;
-const PY_INT = /^[-+]?(?:0|[1-9][0-9_]*)$/;
 const NULL_LITERAL = /^\s*(?:~|null|Null|NULL)\s*$/;
 const EMPTY_QUOTED = /^\s*(?:""|'')\s*$/;
-
-/** Adjusts the `yaml` package's 1.1 tags to PyYAML's, and leaves dates as strings. */
-function pythonTags(tags: Tags): Tags {
-  const out: Tags = [];
-  for (const tag of tags) {
-    if (typeof tag === "string") {
-      out.push(tag);
-      continue;
-    }
-    if (tag.tag === TIMESTAMP_TAG) continue;
-    const scalar = tag as ScalarTag;
-    if (scalar.test instanceof RegExp) {
-      if (tag.tag === BOOL_TAG) {
-        out.push({ ...scalar, test: scalar.test.test("true") ? PY_TRUE : PY_FALSE });
-        continue;
-      }
-      if (tag.tag === INT_TAG && scalar.format === undefined) {
-        out.push({ ...scalar, test: PY_INT });
-        continue;
-      }
-      if (tag.tag === FLOAT_TAG && scalar.format === "EXP") {
-        out.push({ ...scalar, test: PY_FLOAT_EXP });
-        continue;
-      }
-      if (tag.tag === FLOAT_TAG && scalar.format === undefined && scalar.test.test("1.5")) {
-        out.push({ ...scalar, test: PY_FLOAT });
-        continue;
-      }
-    }
-    out.push(tag);
-  }
-  return out;
-}
 
 const YAML_OPTIONS = {
   version: "1.1",

@@ -8,6 +8,7 @@
  * @module
  */
 /// <reference lib="deno.worker" />
+import { delay } from "../bus/async.ts";
 import { resolveConfig } from "../bus/config.ts";
 import type { EventClient } from "../bus/event_client.ts";
 import { createLogger, isLogLevel, type Logger } from "../bus/log.ts";
@@ -48,15 +49,11 @@ async function run(command: Extract<EngineCommand, { type: "start" }>): Promise<
   let loader: Loader | null = null;
   let loading: Promise<Loader> | null = null;
   const { signal } = abort;
+  // Infinity: until shutdown.
   const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
+    Number.isFinite(ms) ? delay(ms, { signal }) : new Promise<void>((resolve) => {
       if (signal.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = Number.isFinite(ms) ? setTimeout(done, ms) : undefined;
-      signal.addEventListener("abort", done, { once: true });
+      signal.addEventListener("abort", () => resolve(), { once: true });
     });
   const getLoader = () =>
     loading ??= loadModules({ opts: { ...opts }, log, services: socketServices }).then((l) =>
