@@ -13,6 +13,7 @@ import { pathToFileURL } from "node:url";
 import { parsePythonYaml } from "../bus/python_yaml.ts";
 import { isMapping } from "../bus/mapping.ts";
 import { fnmatch } from "../bus/tag_match.ts";
+import { cached } from "./file_cache.ts";
 import { renderJinja } from "./jinja.ts";
 
 /** A reaction file could not be found. */
@@ -62,7 +63,11 @@ const GLOB = /[*?[]/;
  * const files = await expandFile("/srv/reactor/*.sls");
  * ```
  */
-export async function expandFile(ref: string): Promise<string[]> {
+export function expandFile(ref: string): Promise<string[]> {
+  return cached(`expand:${ref}`, () => expandUncached(ref));
+}
+
+async function expandUncached(ref: string): Promise<string[]> {
   if (!GLOB.test(basename(ref))) {
     try {
       return (await Deno.stat(ref)).isFile ? [ref] : [];
@@ -107,7 +112,7 @@ export async function renderReactionFile(
   } else {
     let source: string;
     try {
-      source = await Deno.readTextFile(file);
+      source = await cached(`read:${file}`, () => Deno.readTextFile(file));
     } catch (err) {
       throw new ReactionRenderError(file, "yaml", `cannot read it: ${messageOf(err)}`, {
         cause: err,
