@@ -21,6 +21,7 @@ export const JOB_OPTIONS = {
   timeout: { type: "string", short: "t" },
   out: { type: "string" },
   async: { type: "boolean" },
+  return: { type: "string" },
 } as const;
 
 /**
@@ -50,13 +51,21 @@ export async function runJobCommand(
   }
   const out = outFrom(values);
   const { args, kwargs } = parseSaltArgs(rest);
+  const returners = returnFrom(values);
   await using client = new LocalClient({ opts: config });
-  if (values.async === true) return await runAsync(client, tgt, fun, args, { tgtType, kwargs });
+  if (values.async === true) {
+    return await runAsync(client, tgt, fun, args, { tgtType, kwargs, ret: returners });
+  }
   let failed = false;
   let answered = 0;
   try {
     for await (
-      const ret of client.cmdIter(tgt, fun, args, { tgtType, kwargs, timeout })
+      const ret of client.cmdIter(tgt, fun, args, {
+        tgtType,
+        kwargs,
+        timeout,
+        ret: returners,
+      })
     ) {
       answered++;
       if (!ret.success) failed = true;
@@ -74,6 +83,17 @@ export async function runJobCommand(
     return EXIT.failure;
   }
   return failed ? EXIT.failure : EXIT.ok;
+}
+
+/** `--return a,b`: returner names, comma separated (the minions check they exist). */
+function returnFrom(values: Values): string | undefined {
+  const ret = values.return;
+  if (ret === undefined) return undefined;
+  const names = String(ret).split(",").map((n) => n.trim());
+  if (names.some((n) => !/^[\w-]+$/.test(n))) {
+    throw new UsageError(`--return needs returner names such as sqlite or a,b, not '${ret}'`);
+  }
+  return names.join(",");
 }
 
 /** `--async`: publishes, prints Salt's `Executed command with job ID: <jid>`, does not wait. */
@@ -109,7 +129,7 @@ async function runAsync(
  * @example
  * ```ts
  * import { parseJobArgs } from "./job_command.ts";
- * parseJobArgs(["-G", "os:Debian", "test.ping"]).positionals; // ["os:Debian", "test.ping"]
+ * parseJobArgs(["-G", "os:Debian", "test.ping"], {}).positionals; // ["os:Debian", "test.ping"]
  * ```
  */
 export function parseJobArgs(

@@ -194,6 +194,8 @@ salt/job/<jid>/new, then salt/job/<jid>/ret/<id> per minion.
       --out FORMAT nested (default), json, yaml, txt or quiet
       --async      publish, print "Executed command with job ID: <jid>" and exit;
                    the returns go to the job cache (cli.ts run jobs.lookup_jid <jid>)
+      --return R   the minions also send their returns to returner R (a,b for
+                   several): built-ins such as sqlite, or from their returner_dirs
 
 Exit code 1 when a minion failed, did not return, or is not connected.
 

@@ -41,6 +41,8 @@ export interface JobOptions {
   timeout?: number;
   /** Who asks (default: `$USER`, else `root`). */
   user?: string;
+  /** Returners the minions also send their returns to, comma separated (Salt's `ret`, `--return`). */
+  ret?: string;
 }
 
 /** One minion's answer to a job. */
@@ -165,6 +167,7 @@ export class LocalClient implements AsyncDisposable {
         fun,
         arg: publishArgs(args, options.kwargs),
         user: options.user ?? Deno.env.get("USER") ?? "root",
+        ...(options.ret ? { ret: options.ret } : {}),
       },
     }) as PublishedJob;
     const state = new JobState();

@@ -68,7 +68,7 @@ export function jobPublisherComponent(): MasterComponent {
   return {
     name: "jobs",
     start(ctx: MasterContext) {
-      serveJobs(ctx.minions, ctx.events, ctx.log);
+      serveJobs(ctx.minions, ctx.events, ctx.log, ctx.config.ext_job_cache);
     },
     close() {},
   };
@@ -135,7 +135,10 @@ export function reactorComponent(): MasterComponent {
           events: ctx.events,
           services: ctx.services,
           publish: (request) =>
-            publishJob(server, ctx.events, request as PublishRequest, { log: ctx.log }),
+            publishJob(server, ctx.events, request as PublishRequest, {
+              log: ctx.log,
+              extJobCache: ctx.config.ext_job_cache,
+            }),
         });
         await reactor.start();
       }

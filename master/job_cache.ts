@@ -4,7 +4,10 @@
  * returner (default `sqlite`, the embedded store in `cachedir`):
  * `salt/job/<jid>/new` → `save_load(jid, load, minions)`, and
  * `salt/job/<jid>/ret/<id>` → `returner(load)` unless `job_cache` is
- * `false`. Writes are batched by the returner. Every `loop_interval`
+ * `false` or `ext_job_cache` is set. With `ext_job_cache` (a returner the
+ * minions send every return to, as Salt's `store_job`), the publish load is
+ * also saved there and the master stores no returns itself. Writes are
+ * batched by the returner. Every `loop_interval`
  * seconds (Salt's default 60) `clean_old_jobs` removes what is older than
  * `keep_jobs_seconds` (default 86400). It also answers the `_jobs` link
  * request (`{fun: "active"}`) from what it saw: the jobs some targeted,
@@ -40,6 +43,7 @@ const RET = /^salt\/job\/([^/]+)\/ret\/(.+)$/;
  */
 export function jobCacheComponent(): MasterComponent {
   let store: Returner | null = null;
+  let ext: Returner | null = null;
   let loop: Promise<void> | null = null;
   let cleaner: ReturnType<typeof setInterval> | null = null;
   const abort = new AbortController();
@@ -49,12 +53,16 @@ export function jobCacheComponent(): MasterComponent {
     async start(ctx: MasterContext) {
       const { config, log } = ctx;
       const name = config.master_job_cache ?? "sqlite";
-      const returns = config.job_cache !== false;
+      const extName = config.ext_job_cache;
+      const hasExt = extName !== undefined && extName !== null && extName !== ""; // a non-string fails to open
+      const returns = config.job_cache !== false && !hasExt;
       const cache = await openReturner(name, config);
       store = cache;
-      const failed = (what: string) => (err: unknown) =>
+      const extCache = hasExt ? await openReturner(extName, config, "ext_job_cache") : null;
+      ext = extCache;
+      const failed = (what: string, by = cache) => (err: unknown) =>
         log.error(
-          `The specified '${cache.name}' returner threw a stack trace (${what}): ` +
+          `The specified '${by.name}' returner threw a stack trace (${what}): ` +
             `${err instanceof Error ? err.message : err}`,
         );
       const listener = ctx.bus.getEvent();
@@ -77,6 +85,7 @@ export function jobCacheComponent(): MasterComponent {
               const minions = Array.isArray(data.minions) ? data.minions.map(String) : [];
               const missing = Array.isArray(data.missing) ? data.missing.map(String) : [];
               const { minions: _m, missing: _x, ...load } = data;
+              extCache?.save_load(jid, load, minions).catch(failed(`save_load ${jid}`, extCache));
               cache.save_load(jid, load, minions).catch(failed(`save_load ${jid}`));
               const running = new Set(minions.filter((id) => !missing.includes(id)));
               if (running.size > 0) {
@@ -121,13 +130,15 @@ export function jobCacheComponent(): MasterComponent {
           failed("clean_old_jobs"),
         );
       }, interval * 1000);
-      log.info(`job cache: ${cache.name}${returns ? "" : " (loads only: job_cache is false)"}`);
+      const why = hasExt ? `ext_job_cache is ${extName}` : "job_cache is false";
+      log.info(`job cache: ${cache.name}${returns ? "" : ` (loads only: ${why})`}`);
     },
     async close() {
       if (cleaner !== null) clearInterval(cleaner);
       abort.abort();
       await loop?.catch(() => {});
       await store?.close();
+      await ext?.close();
     },
   };
 }

@@ -36,6 +36,8 @@ export interface PublishRequest {
   arg?: unknown[];
   /** Who asked (shown in `salt/job/<jid>/new`). */
   user?: string;
+  /** Returners the minions also send their returns to (`--return a,b`; Salt's `ret`). */
+  ret?: string;
 }
 
 /** What the master answers a `_publish` with (the job `LocalClient` sees). */
@@ -47,6 +49,8 @@ export interface PublishJobOptions {
   publisher?: JobPublisher;
   /** Where to log when the registry of published jobs had to forget older jobs. */
   log?: Logger;
+  /** The master's `ext_job_cache`: appended to every publication's `ret`, as Salt. */
+  extJobCache?: unknown;
 }
 
 /**
@@ -84,6 +88,7 @@ export async function publishJob(
     throw new LinkRequestError(`unknown target type ${JSON.stringify(tgtType)}`);
   }
   if (!Array.isArray(arg)) throw new LinkRequestError("_publish: arg must be a list");
+  const ret = publishRet(request.ret, options.extJobCache);
   let match;
   try {
     match = compileTarget(tgt, tgtType);
@@ -108,8 +113,29 @@ export async function publishJob(
     { jid, tgt_type: tgtType, tgt, user, fun, arg, minions, missing },
     tagify([jid, "new"], "job"),
   );
-  server.publish("_publish", { jid, tgt, tgt_type: tgtType, fun, arg, user, ret: "" }, sendTo);
+  server.publish("_publish", { jid, tgt, tgt_type: tgtType, fun, arg, user, ret }, sendTo);
   return { jid, minions, missing };
+}
+
+/**
+ * The publication's `ret`: the requested returners, then the master's
+ * `ext_job_cache` (Salt's `_prep_pub`: `"postgres"` + `mysql` → `"postgres,mysql"`).
+ *
+ * @throws {LinkRequestError} when `ret` is not a string.
+ * @example
+ * ```ts
+ * import { publishRet } from "./job_publisher.ts";
+ * publishRet("postgres", "mysql"); // "postgres,mysql"
+ * publishRet(undefined, ""); // ""
+ * ```
+ */
+export function publishRet(ret: unknown, extJobCache: unknown): string {
+  if (ret !== undefined && ret !== null && typeof ret !== "string") {
+    throw new LinkRequestError(`_publish: ret must be returner names, not ${JSON.stringify(ret)}`);
+  }
+  const requested = ret ?? "";
+  if (typeof extJobCache !== "string" || extJobCache === "") return requested;
+  return requested === "" ? extJobCache : `${requested},${extJobCache}`;
 }
 
 /**
@@ -124,12 +150,18 @@ export async function publishJob(
  * serveJobs(master.minions, master.events);
  * ```
  */
-export function serveJobs(server: MinionLinkServer, events: EventClient, log?: Logger): void {
+export function serveJobs(
+  server: MinionLinkServer,
+  events: EventClient,
+  log?: Logger,
+  extJobCache?: unknown,
+): void {
   server.handle("_publish", (message, peer) => {
     if (!isMapping(message.data.request)) throw new LinkRequestError("_publish needs a request");
     return publishJob(server, events, message.data.request as unknown as PublishRequest, {
       publisher: peer,
       log,
+      extJobCache,
     });
   });
   server.handle("_manage", (message) => manage(server, message.data.fun));

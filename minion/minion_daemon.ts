@@ -14,6 +14,7 @@ import { socketServices } from "../link/node_services.ts";
 import { isMapping } from "../bus/mapping.ts";
 import type { Loader } from "../modules/loader.ts";
 import { type JobMinion, runPublishedJob } from "./job_runner.ts";
+import { MinionReturners } from "./job_returners.ts";
 import type { MasterLink } from "../link/master_link.ts";
 import { DEFAULT_HEARTBEAT_MS } from "../link/link_server.ts";
 import { reservedTagReason } from "../link/reserved_tags.ts";
@@ -65,6 +66,8 @@ export class MinionHandle implements AsyncDisposable {
   #engines: EngineSupervisor | null = null;
   #engineEvents: EventClient | null = null;
   #closed: Promise<void> | null = null;
+  /** @internal The returners of `--return` / `ext_job_cache`, closed with the minion. */
+  returners: MinionReturners | null = null;
 
   /** @internal Use {@linkcode startMinion}. */
   constructor(id: string, bus: BusHandle, link: MasterLink, listener: EventClient, log: Logger) {
@@ -117,6 +120,7 @@ export class MinionHandle implements AsyncDisposable {
       await this.#forwarding;
       await this.#listener.close();
       await this.link.close();
+      await this.returners?.close();
       await this.bus.close();
     })();
     return this.#closed;
@@ -161,9 +165,12 @@ async function runJob(
   job: Record<string, unknown>,
   link: MasterLink,
   log: Logger,
+  returners: MinionReturners,
 ): Promise<void> {
   const load = await runPublishedJob(loader, minion, job, log);
-  if (load !== null) link.send("_return", { load });
+  if (load === null) return;
+  link.send("_return", { load });
+  await returners.send(job.ret, load); // after the master's return, as Salt's minion
 }
 
 /**
@@ -193,6 +200,7 @@ export async function startMinion(options: StartMinionOptions): Promise<MinionHa
   const bus = await startBus({ node: "minion", config, log });
   const listener = bus.getEvent();
   let handle: MinionHandle | null = null;
+  const returners = new MinionReturners(config as unknown as Record<string, unknown>, log);
   const link = socketServices.masterLink(config, {
     keepAlive: true,
     hello: () => ({ role: "minion", id, pid: Deno.pid, grains }),
@@ -205,11 +213,12 @@ export async function startMinion(options: StartMinionOptions): Promise<MinionHa
       : (config.link_heartbeat_interval as number) * 1000,
     onMessage: (message) => {
       if (message.tag === "_publish" && options.loader) {
-        void runJob(options.loader, { id, grains }, message.data, link, log);
+        void runJob(options.loader, { id, grains }, message.data, link, log, returners);
       }
     },
   });
   handle = new MinionHandle(id, bus, link, listener, log);
+  handle.returners = returners;
   try {
     await listener.connected(5);
   } catch (err) {

@@ -7,6 +7,7 @@
 import { ConfigError } from "../bus/errors.ts";
 import { PgjsonbReturner } from "./pgjsonb.ts";
 import type { Returner } from "./returner.ts";
+import { findCustomReturner, openCustomReturner } from "./custom.ts";
 import { cacheDirOf, DEFAULT_KEEP_JOBS_SECONDS, SqliteReturner } from "./sqlite.ts";
 
 type Opts = { node: "master" | "minion"; [option: string]: unknown };
@@ -28,7 +29,8 @@ const BUILTIN: Readonly<Record<string, (opts: Opts) => Promise<Returner>>> = {
 export const RETURNER_NAMES: readonly string[] = Object.freeze(Object.keys(BUILTIN));
 
 /**
- * Opens returner `name` for a master configuration.
+ * Opens returner `name` for a master configuration: a custom returner from
+ * `returner_dirs` (see `custom.ts`) when there is one, else a built-in.
  *
  * @throws {ConfigError} for a returner saltbus does not have (naming `option`).
  * @throws {UnsafePathError} / {ReturnerError} when its store cannot be opened.
@@ -44,10 +46,13 @@ export async function openReturner(
   opts: Opts,
   option = "master_job_cache",
 ): Promise<Returner> {
+  // Custom returners from returner_dirs come first, as Salt's loader does.
+  const file = typeof name === "string" ? await findCustomReturner(name, opts) : undefined;
+  if (file !== undefined) return await openCustomReturner(name as string, file, opts, option);
   if (typeof name !== "string" || !Object.hasOwn(BUILTIN, name)) {
     throw new ConfigError(
       `${option}: returner ${JSON.stringify(name)} is not available; ` +
-        `saltbus has ${RETURNER_NAMES.join(", ")}`,
+        `saltbus has ${RETURNER_NAMES.join(", ")} and the returners in returner_dirs`,
     );
   }
   return await BUILTIN[name](opts);
