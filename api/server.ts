@@ -31,6 +31,8 @@ import { type Credential, OriginPolicy } from "./origin.ts";
 import { isWebSocketRequest } from "./raw_websocket.ts";
 import { declaredOver, readRequestBody, RequestBodyError } from "./request_body.ts";
 import { routeResources } from "./resource_routes.ts";
+import { routeLowstate } from "./lowstate_route.ts";
+import { NetapiClients } from "./netapi_clients.ts";
 import { SSE_HEADERS, SseStream, type TagFilter } from "./sse.ts";
 import { VIEWER_HTML } from "./viewer.ts";
 import { hookDataFrom, hookTag, WebhookError } from "./webhook.ts";
@@ -104,6 +106,9 @@ export class ApiServer implements AsyncDisposable {
   readonly hub: EventHub;
   /** Issued tokens. */
   readonly tokens: TokenStore;
+  /** Salt tokens from `POST /token` (for `/run`), apart from session tokens as in Salt. */
+  readonly saltTokens: TokenStore = new TokenStore();
+  readonly #netapi: NetapiClients;
   readonly #log: Logger;
   readonly #firer: EventClient;
   readonly #streams = new Set<SseStream>();
@@ -134,6 +139,7 @@ export class ApiServer implements AsyncDisposable {
     this.#services = services;
     this.#secure = settings.sslCrt !== undefined && !settings.disableSsl;
     this.tokens = new TokenStore({ file: settings.tokenFile, log });
+    this.#netapi = new NetapiClients(config, services, log);
     this.#origins = new OriginPolicy({ corsOrigin: settings.corsOrigin, secure: this.#secure });
     this.#limiter = new LoginLimiter({
       allowed: settings.loginFailuresAllowed,
@@ -219,6 +225,7 @@ export class ApiServer implements AsyncDisposable {
       await this.#server?.close();
       await this.hub.close();
       await this.#firer.close();
+      await this.#netapi.close();
     })();
     return this.#closed;
   }
@@ -284,9 +291,20 @@ export class ApiServer implements AsyncDisposable {
       );
       return error(403, refused.reason);
     }
+    const lowstate = await routeLowstate(req, url, {
+      clients: this.#netapi,
+      auth: (r, u) => this.#auth(r, u),
+      saltTokens: this.saltTokens,
+      tokenExpire: this.settings.tokenExpire,
+      checkCredentials: (u, p, e) => this.#checkCredentials(u, p, e, info.remoteAddr.hostname),
+      maxBodySize: this.settings.maxRequestBodySize,
+      log: this.#log,
+    });
+    if (lowstate !== null) return lowstate;
     if (path === "/" || path === "/index.html") {
-      return this.#only(req, ["GET"]) ?? this.#root(req);
+      return this.#only(req, path === "/" ? ["GET", "POST"] : ["GET"]) ?? this.#root(req);
     }
+    if (path === "/run" || path === "/token") return this.#only(req, ["POST"])!;
     if (path === "/login") return await this.#login(req, url, info);
     if (path === "/logout") return this.#only(req, ["POST"]) ?? await this.#logout(req, url);
     if (path === "/events") return this.#only(req, ["GET"]) ?? this.#events(req, url, peer);
@@ -328,7 +346,7 @@ export class ApiServer implements AsyncDisposable {
         },
       });
     }
-    return json(200, { return: "Welcome", clients: [] });
+    return json(200, { return: "Welcome", clients: [...this.#netapi.enabled] });
   }
 
   async #login(req: Request, url: URL, info: HttpRequestInfo): Promise<Response> {
@@ -397,6 +415,30 @@ export class ApiServer implements AsyncDisposable {
       Math.floor(this.settings.tokenExpire)
     }${this.#secure ? "; Secure" : ""}`;
     return json(200, { return: [issued] }, { "x-auth-token": issued.token, "set-cookie": cookie });
+  }
+
+  /** eauth credentials of `/run` and `/token`, throttled as logins; the perms, or `null`. */
+  async #checkCredentials(
+    username: string,
+    password: string,
+    eauth: string,
+    address: string,
+  ): Promise<unknown[] | null> {
+    const admission = this.#limiter.begin(username, address);
+    if (!admission.ok) return null;
+    const user = eauth === "saltbus" ? this.settings.users.get(username) : undefined;
+    let ok = false;
+    try {
+      ok = await verifyPassword(password, user?.password) && user !== undefined;
+    } finally {
+      admission.finish(ok);
+      if (!ok) {
+        this.#log.info(
+          `API: failed eauth for user #${userTag(username)} from ${address} (eauth ${eauth})`,
+        );
+      }
+    }
+    return ok && user ? user.perms : null;
   }
 
   async #logout(req: Request, url: URL): Promise<Response> {
