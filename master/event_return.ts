@@ -74,6 +74,7 @@ class Sink {
     readonly returner: Returner,
     readonly max: number,
     readonly log: MasterContext["log"],
+    readonly filter: { allow: readonly string[]; deny: readonly string[] } | null = null,
   ) {}
 
   push(events: readonly FullEvent[]): void {
@@ -158,6 +159,38 @@ function seconds(value: unknown, option: string, fallback: number): number {
   return value;
 }
 
+/**
+ * One returner's own filters (beyond Salt, #54123), applied after the global
+ * ones: `event_return_whitelist` / `event_return_blacklist` in a mapping named
+ * after the returner (`pgjsonb: {event_return_whitelist: [...]}`), or as flat
+ * keys `returner.<name>.event_return_whitelist`. `null` when it has none.
+ *
+ * @throws {ConfigError} when a list is not a list of globs.
+ * @example
+ * ```ts
+ * import { returnerFilter } from "./event_return.ts";
+ * returnerFilter({ pgjsonb: { event_return_whitelist: ["salt/job/*"] } }, "pgjsonb");
+ * // { allow: ["salt/job/*"], deny: [] }
+ * ```
+ */
+export function returnerFilter(
+  config: Record<string, unknown>,
+  name: string,
+): { allow: string[]; deny: string[] } | null {
+  const block = config[name];
+  const nested = block !== null && typeof block === "object" && !Array.isArray(block)
+    ? block as Record<string, unknown>
+    : {};
+  const pick = (list: string) => {
+    const flat = `returner.${name}.${list}`;
+    if (config[flat] !== undefined) return globs(config[flat], flat);
+    return globs(nested[list], `${name}.${list}`);
+  };
+  const allow = pick("event_return_whitelist");
+  const deny = pick("event_return_blacklist");
+  return allow.length === 0 && deny.length === 0 ? null : { allow, deny };
+}
+
 /** Options of {@linkcode eventReturnComponent}. */
 export interface EventReturnComponentOptions {
   /** Returners to use instead of opening those `event_return` names (for tests and embedding). */
@@ -200,7 +233,10 @@ export function eventReturnComponent(options: EventReturnComponentOptions = {}):
     if (queue.length === 0) return;
     const batch = queue;
     queue = [];
-    for (const sink of sinks) sink.push(batch);
+    for (const sink of sinks) {
+      const f = sink.filter;
+      sink.push(f === null ? batch : batch.filter((e) => eventReturnFilter(e, f.allow, f.deny)));
+    }
   };
   return {
     name: "event_return",
@@ -233,7 +269,9 @@ export function eventReturnComponent(options: EventReturnComponentOptions = {}):
       );
       const returners = options.returners ??
         await Promise.all(names.map((n) => openReturner(n, config, "event_return")));
-      for (const r of returners) sinks.push(new Sink(r, Math.max(1, bufferMax), ctx.log));
+      for (const r of returners) {
+        sinks.push(new Sink(r, Math.max(1, bufferMax), ctx.log, returnerFilter(config, r.name)));
+      }
       const listener = ctx.bus.getEvent();
       loop = (async () => {
         try {

@@ -392,3 +392,46 @@ function countEvents(dir: string): number {
     db.close();
   }
 }
+
+Deno.test("per-returner filters (#54123): each returner stores what its own lists let through", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "saltbus-evret-filter-" });
+  try {
+    const store = await SqliteReturner.open({ cachedir: dir });
+    const seen: string[] = [];
+    const audit: Returner = Object.assign(Object.create(store), {
+      name: "audit",
+      event_return(events: readonly FullEvent[]) {
+        for (const e of events) seen.push(e.tag);
+        return Promise.resolve();
+      },
+      close: () => Promise.resolve(),
+    });
+    await using m = await eventMaster({
+      event_return: ["sqlite", "audit"],
+      event_return_blacklist: ["myco/never/*"],
+      audit: { event_return_whitelist: ["myco/job/*"] },
+      "returner.sqlite.event_return_blacklist": ["myco/job/*"],
+    }, [store, audit]);
+    for (const tag of ["myco/job/1", "myco/other", "myco/never/x", "myco/job/2", "myco/last"]) {
+      await m.master.events.fireEvent({}, tag);
+    }
+    const tags = () => {
+      const db = new DatabaseSync(`${dir}/${SQLITE_FILE}`);
+      try {
+        return (db.prepare("SELECT tag FROM salt_events ORDER BY id").all() as { tag: string }[])
+          .map((r) => r.tag);
+      } finally {
+        db.close();
+      }
+    };
+    await until(() => tags().includes("myco/last"), "myco/last stored");
+    assert.deepEqual(tags().filter((t) => t.startsWith("myco/")), [
+      "myco/other",
+      "myco/last",
+    ]);
+    await until(() => seen.length === 2, "audit got its two");
+    assert.deepEqual(seen, ["myco/job/1", "myco/job/2"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
