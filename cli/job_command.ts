@@ -11,7 +11,8 @@ import { UsageError } from "../bus/errors.ts";
 import { MasterRequestError } from "../link/master_link.ts";
 import { type JobOptions, LocalClient } from "../jobs/local_client.ts";
 import { formatOutput } from "../output/outputter.ts";
-import { outFrom, printOutput, TARGET_OPTIONS, targetFrom } from "./shared_options.ts";
+import { indentFrom, outFrom, printOutput, TARGET_OPTIONS, targetFrom } from "./shared_options.ts";
+import { permissionError } from "../bus/permission.ts";
 import { EXIT, type Values } from "./exit_codes.ts";
 import { parseSaltArgs } from "./salt_args.ts";
 
@@ -22,6 +23,12 @@ export const JOB_OPTIONS = {
   out: { type: "string" },
   async: { type: "boolean" },
   return: { type: "string" },
+  "show-jid": { type: "boolean" },
+  verbose: { type: "boolean", short: "v" },
+  static: { type: "boolean" },
+  "out-file": { type: "string" },
+  "out-file-append": { type: "boolean" },
+  "out-indent": { type: "string" },
 } as const;
 
 /**
@@ -56,20 +63,31 @@ export async function runJobCommand(
   if (values.async === true) {
     return await runAsync(client, tgt, fun, args, { tgtType, kwargs, ret: returners });
   }
+  const outIndent = indentFrom(values);
+  const indent = out === "json" ? outIndent : undefined;
+  const print = await outputSink(values);
   let failed = false;
   let answered = 0;
+  const collected: Record<string, unknown> = {};
   try {
-    for await (
-      const ret of client.cmdIter(tgt, fun, args, {
-        tgtType,
-        kwargs,
-        timeout,
-        ret: returners,
-      })
-    ) {
+    const job = await client.publish(tgt, fun, args, { tgtType, kwargs, ret: returners });
+    if (job.minions.length > 0) {
+      if (values.verbose === true) {
+        // Salt's print_cli: the message, then dashes as long as it and a blank line.
+        const message = `Executing job with jid ${job.jid}`;
+        console.log(`${message}\n${"-".repeat(message.length)}\n`);
+      } else if (values["show-jid"] === true) {
+        console.log(`jid: ${job.jid}`);
+      }
+    }
+    for await (const ret of client.returns(job, timeout)) {
       answered++;
       if (!ret.success) failed = true;
-      printOutput(formatOutput({ [ret.id]: ret.return }, out));
+      if (values.static === true) collected[ret.id] = ret.return;
+      else await print(formatOutput({ [ret.id]: ret.return }, out, { indent }));
+    }
+    if (values.static === true && answered > 0) {
+      await print(formatOutput(collected, out, { indent }));
     }
   } catch (err) {
     if (err instanceof MasterRequestError) {
@@ -77,12 +95,42 @@ export async function runJobCommand(
       return EXIT.failure;
     }
     throw err;
+  } finally {
+    await print.close();
   }
   if (answered === 0) {
     console.error("No minions matched the target. No command was sent, no jid was assigned.");
     return EXIT.failure;
   }
   return failed ? EXIT.failure : EXIT.ok;
+}
+
+/** Where the output goes: standard output, or `--out-file` (truncated, or appended to). */
+async function outputSink(
+  values: Values,
+): Promise<((text: string) => Promise<void>) & { close(): Promise<void> }> {
+  const path = values["out-file"];
+  if (path === undefined) {
+    return Object.assign((text: string) => Promise.resolve(printOutput(text)), {
+      close: () => Promise.resolve(),
+    });
+  }
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(String(path), {
+      write: true,
+      create: true,
+      append: values["out-file-append"] === true,
+      truncate: values["out-file-append"] !== true,
+    });
+  } catch (err) {
+    throw permissionError(err, `writing --out-file ${path}`) ??
+      new UsageError(`--out-file ${path}: ${err instanceof Error ? err.message : err}`);
+  }
+  const encoder = new TextEncoder();
+  return Object.assign(async (text: string) => {
+    if (text !== "") await file.write(encoder.encode(text.endsWith("\n") ? text : `${text}\n`));
+  }, { close: () => Promise.resolve(file.close()) });
 }
 
 /** `--return a,b`: returner names, comma separated (the minions check they exist). */

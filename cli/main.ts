@@ -23,6 +23,7 @@ import { parseJobArgs, runJobCommand } from "./job_command.ts";
 import { PROXY_OPTIONS, runProxyCommand } from "./proxy_command.ts";
 import { untilStopSignal } from "./signals.ts";
 import { EXIT, type Values } from "./exit_codes.ts";
+import { indentFrom, outFrom, printOutput } from "./shared_options.ts";
 import { parseSaltArgs, parseYamlValue } from "./salt_args.ts";
 import { watchEvents } from "../runners/state_event.ts";
 import { callRunner, RUNNERS } from "../runners/registry.ts";
@@ -49,7 +50,7 @@ const OPTIONS = {
     out: { type: "string" },
     "master-sock-dir": { type: "string" },
   },
-  run: {},
+  run: { out: { type: "string" }, "out-indent": { type: "string" } },
   proxy: PROXY_OPTIONS,
   fire: { node: { type: "string" }, timeout: { type: "string" } },
   watch: {
@@ -251,6 +252,8 @@ async function runRunner(values: Values, positionals: string[]): Promise<number>
     throw new UsageError(`run needs a function: one of ${Object.keys(RUNNERS).join(", ")}`);
   }
   const { args, kwargs } = parseSaltArgs(rest);
+  const out = outFrom(values);
+  const indent = indentFrom(values);
   const config = await configFor("master", values);
   const log = createLogger(config.log_level);
   const abort = new AbortController();
@@ -273,7 +276,9 @@ async function runRunner(values: Values, positionals: string[]): Promise<number>
   }
   // Runners that print as they go (state.event) or only report success
   // (event.send) return a boolean; others' returns go through the outputter.
-  if (typeof result !== "boolean") console.log(formatOutput(result, "nested").replace(/\n$/, ""));
+  if (typeof result !== "boolean") {
+    printOutput(formatOutput(result, out, out === "json" ? { indent } : {}));
+  }
   return result === false ? EXIT.failure : EXIT.ok;
 }
 

@@ -79,3 +79,24 @@ export function outFrom(values: Values): OutputterName {
 export function printOutput(text: string): void {
   if (text !== "") console.log(text.replace(/\n$/, ""));
 }
+
+/**
+ * `--out-indent N` (Salt's `output_indent`: the spaces of each level of
+ * `--out json`); `undefined` without it.
+ *
+ * @throws {UsageError} for a value that is not a whole number ≥ 0.
+ * @example
+ * ```ts
+ * import { indentFrom } from "./shared_options.ts";
+ * indentFrom({ "out-indent": "2" }); // 2
+ * ```
+ */
+export function indentFrom(values: Values): number | undefined {
+  const raw = values["out-indent"];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new UsageError(`--out-indent must be a whole number >= 0, not '${raw}'`);
+  }
+  return n;
+}

@@ -125,6 +125,7 @@ event.send   fires <tag> with data (YAML 1.1 or JSON, e.g. '{success: True}')
 manage.*     the minions connected to the master (up), known but gone (down), both (status).
 
 Arguments are Salt-style: positional or key=value, values read as YAML 1.1.
+--out FORMAT (nested, json, yaml, txt, quiet) and --out-indent N shape a runner's return.
 
 ${COMMON}`,
   proxy: `Usage: cli.ts proxy <target> <fun> [args...] [key=value...] [options]
@@ -196,6 +197,11 @@ salt/job/<jid>/new, then salt/job/<jid>/ret/<id> per minion.
                    the returns go to the job cache (cli.ts run jobs.lookup_jid <jid>)
       --return R   the minions also send their returns to returner R (a,b for
                    several): built-ins such as sqlite, or from their returner_dirs
+  -v, --verbose    print "Executing job with jid <jid>" first
+      --show-jid   print "jid: <jid>" first
+      --static     wait for every return, then print them as one block
+      --out-file F write the output to file F (truncated; --out-file-append: appended)
+      --out-indent N  spaces per level of --out json
 
 Exit code 1 when a minion failed, did not return, or is not connected.
 

@@ -1,0 +1,77 @@
+/**
+ * Salt's CLI habits for jobs and runners, with a real master and two real
+ * minions: `-v`, `--show-jid`, `--static`, `--out-file` (and
+ * `--out-file-append`), `--out-indent`, `run … --out json`, and the usage
+ * errors (exit 2).
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeSite } from "./daemons.ts";
+import { runCli } from "./harness.ts";
+
+Deno.test("job and runner CLI habits: -v, --show-jid, --static, --out-file, --out-indent, run --out", async (t) => {
+  await using site = await makeSite();
+  const master = await site.master();
+  try {
+    for (const id of ["web1", "web2"]) {
+      const minion = await site.minion(id);
+      await minion.stderr.waitFor("connected to the master");
+    }
+    const job = (...args: string[]) => runCli([...args, "--sock-dir", site.masterDir]);
+
+    await t.step("-v prints Salt's 'Executing job with jid' header first", async () => {
+      const r = await job("web*", "test.ping", "-v");
+      assert.equal(r.code, 0, r.stderr);
+      const m = /^Executing job with jid (\d{20})\n-{43}\n\n/.exec(r.stdout);
+      assert.ok(m, r.stdout);
+      assert.match(r.stdout, /web1:\n {4}True/);
+      assert.match(r.stdout, /web2:\n {4}True/);
+    });
+
+    await t.step("--show-jid prints 'jid: <jid>' first", async () => {
+      const r = await job("web1", "test.ping", "--show-jid");
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^jid: \d{20}\nweb1:\n {4}True\n$/);
+    });
+
+    await t.step(
+      "--static prints every return as one block; --out-indent sets json's indent",
+      async () => {
+        const r = await job("web*", "test.ping", "--static", "--out", "json", "--out-indent", "2");
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(JSON.parse(r.stdout), { web1: true, web2: true });
+        assert.match(r.stdout, /^\{\n {2}"web[12]": true,\n {2}"web[12]": true\n\}\n$/);
+      },
+    );
+
+    await t.step("--out-file writes there (truncating), --out-file-append appends", async () => {
+      const file = join(site.workDir, "out.txt");
+      await Deno.writeTextFile(file, "old\n");
+      let r = await job("web1", "test.ping", "--out-file", file);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "");
+      assert.equal(await Deno.readTextFile(file), "web1:\n    True\n");
+      r = await job("web2", "test.ping", "--out-file", file, "--out-file-append");
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(await Deno.readTextFile(file), "web1:\n    True\nweb2:\n    True\n");
+    });
+
+    await t.step("run takes --out and --out-indent", async () => {
+      const r = await job("run", "test.arg", "a", "b=1", "--out", "json", "--out-indent", "1");
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout), { args: ["a"], kwargs: { b: 1 } });
+      assert.match(r.stdout, /^\{\n "args"/);
+    });
+
+    await t.step("bad values are usage errors (exit 2)", async () => {
+      let r = await job("web1", "test.ping", "--out-indent", "x");
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /--out-indent must be a whole number >= 0, not 'x'/);
+      r = await job("run", "test.arg", "--out", "bogus");
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /--out must be one of/);
+    });
+  } finally {
+    await master.stop();
+  }
+});
