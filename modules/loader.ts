@@ -17,7 +17,13 @@ import { coreGrains } from "./grains_core.ts";
 import { INTROSPECT, type LoaderIntrospection } from "./introspect.ts";
 import { jsDocsOfUrl } from "./jsdoc.ts";
 import { splitKwargs } from "./kwargs.ts";
-import { importPlugin, listPluginFiles, pluginName } from "./plugin_files.ts";
+import {
+  importPlugin,
+  listPluginFiles,
+  listPythonFiles,
+  PLUGIN_EXTENSIONS,
+  pluginName,
+} from "./plugin_files.ts";
 import { selectFunctions } from "./select_functions.ts";
 import { type AnyFunction, bindArguments, signatureOf } from "./signature.ts";
 
@@ -273,6 +279,13 @@ export class Loader implements AsyncDisposable {
     } catch (err) {
       this.#fail(resolve(dir), `cannot read module directory: ${message(err)}`);
       return;
+    }
+    const python = await listPythonFiles(dir);
+    if (python.length > 0) {
+      this.log.warning(
+        `module_dirs: ${resolve(dir)} has Python modules (${python.join(", ")}); saltbus loads ` +
+          `only TypeScript and JavaScript modules (${PLUGIN_EXTENSIONS.join(", ")})`,
+      );
     }
     for (const path of paths) {
       let exports: Record<string, unknown>;

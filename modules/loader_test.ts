@@ -344,3 +344,21 @@ Deno.test("loadModules() rejects module_dirs, grains or pillar of the wrong shap
     message: 'pillar: expected a mapping, got "x"',
   });
 });
+
+Deno.test("Python modules in module_dirs get one warning that only TypeScript and JavaScript load", async () => {
+  await withModuleDir(
+    { "greeter.ts": GREETER, "legacy.py": "def ping():\n    return True\n", "b.py": "" },
+    async (dir) => {
+      const { log, lines } = recordingLogger();
+      await using loader = await loadModules({ opts: { module_dirs: [dir] }, log });
+      assert.ok(loader.has("greeter.hello"));
+      assert.equal(loader.has("legacy.ping"), false);
+      const warnings = lines.filter((l) => l.includes("Python modules"));
+      assert.equal(warnings.length, 1, lines.join("\n"));
+      assert.match(
+        warnings[0],
+        /module_dirs: .* has Python modules \(b\.py, legacy\.py\); saltbus loads only TypeScript and JavaScript modules \(\.ts, \.js, \.mts, \.mjs\)/,
+      );
+    },
+  );
+});

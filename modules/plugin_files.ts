@@ -53,6 +53,28 @@ export async function listPluginFiles(dir: string): Promise<string[]> {
 }
 
 /**
+ * The Python files (`*.py`) of `dir`, sorted: Salt modules that saltbus does
+ * not load (callers warn about them); `[]` when the directory cannot be read.
+ *
+ * @example
+ * ```ts
+ * import { listPythonFiles } from "./plugin_files.ts";
+ * console.log(await listPythonFiles("/srv/salt/_modules")); // ["my_module.py"]
+ * ```
+ */
+export async function listPythonFiles(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  try {
+    for await (const item of Deno.readDir(resolve(dir))) {
+      if ((item.isFile || item.isSymlink) && item.name.endsWith(".py")) files.push(item.name);
+    }
+  } catch {
+    return [];
+  }
+  return files.sort();
+}
+
+/**
  * The first file `<dir>/<name><ext>` that exists, over `dirs` in order and
  * {@linkcode PLUGIN_EXTENSIONS}; `undefined` when there is none.
  *
