@@ -80,11 +80,24 @@ export async function runJobCommand(
         console.log(`jid: ${job.jid}`);
       }
     }
-    for await (const ret of client.returns(job, timeout)) {
-      answered++;
-      if (!ret.success) failed = true;
-      if (values.static === true) collected[ret.id] = ret.return;
-      else await print(formatOutput({ [ret.id]: ret.return }, out, { indent }));
+    const returns = client.returns(job, timeout)[Symbol.asyncIterator]();
+    const interrupted = untilInterrupt();
+    try {
+      for (;;) {
+        const next = await Promise.race([returns.next(), interrupted.promise]);
+        if (next === INTERRUPTED) {
+          console.error(interruptMessage(job.jid));
+          return EXIT.failure;
+        }
+        if (next.done) break;
+        const ret = next.value;
+        answered++;
+        if (!ret.success) failed = true;
+        if (values.static === true) collected[ret.id] = ret.return;
+        else await print(formatOutput({ [ret.id]: ret.return }, out, { indent }));
+      }
+    } finally {
+      interrupted.dispose();
     }
     if (values.static === true && answered > 0) {
       await print(formatOutput(collected, out, { indent }));
@@ -103,6 +116,35 @@ export async function runJobCommand(
     return EXIT.failure;
   }
   return failed ? EXIT.failure : EXIT.ok;
+}
+
+const INTERRUPTED = Symbol("interrupted");
+
+/** Resolves {@linkcode INTERRUPTED} on Ctrl-C (SIGINT) until disposed. */
+function untilInterrupt(): { promise: Promise<typeof INTERRUPTED>; dispose(): void } {
+  let onSignal = () => {};
+  const promise = new Promise<typeof INTERRUPTED>((resolve) => {
+    onSignal = () => resolve(INTERRUPTED);
+  });
+  Deno.addSignalListener("SIGINT", onSignal);
+  return { promise, dispose: () => Deno.removeSignalListener("SIGINT", onSignal) };
+}
+
+/**
+ * Salt's message when a job is interrupted with Ctrl-C: the jid, and how to
+ * look its returns up later (they keep going to the job cache).
+ *
+ * @example
+ * ```ts
+ * import { interruptMessage } from "./job_command.ts";
+ * console.error(interruptMessage("20240501123456789012"));
+ * ```
+ */
+export function interruptMessage(jid: string): string {
+  return `\nExiting gracefully on Ctrl-c\nThis job's jid is: ${jid}\n` +
+    "The minions may not have all finished running and any remaining minions will return " +
+    "upon completion. To look up the return data for this job later, run the following " +
+    `command:\n\ncli.ts run jobs.lookup_jid ${jid}`;
 }
 
 /** Where the output goes: standard output, or `--out-file` (truncated, or appended to). */

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeSite } from "./daemons.ts";
-import { runCli } from "./harness.ts";
+import { collect, runCli, spawnCli } from "./harness.ts";
 
 Deno.test("job and runner CLI habits: -v, --show-jid, --static, --out-file, --out-indent, run --out", async (t) => {
   await using site = await makeSite();
@@ -62,6 +62,33 @@ Deno.test("job and runner CLI habits: -v, --show-jid, --static, --out-file, --ou
       assert.deepEqual(JSON.parse(r.stdout), { args: ["a"], kwargs: { b: 1 } });
       assert.match(r.stdout, /^\{\n "args"/);
     });
+
+    await t.step(
+      "Ctrl-C during a job prints Salt's message with the jid; the job stays findable",
+      async () => {
+        const child = spawnCli(["web1", "test.sleep", "1", "-v", "--sock-dir", site.masterDir]);
+        const stdout = collect(child.stdout);
+        const stderr = collect(child.stderr);
+        await stdout.waitFor(/Executing job with jid \d{20}/);
+        const jid = /jid (\d{20})/.exec(stdout.text)![1];
+        child.kill("SIGINT");
+        const status = await child.status;
+        await stdout.done;
+        await stderr.done;
+        assert.equal(status.code, 1);
+        assert.match(
+          stderr.text,
+          new RegExp(`Exiting gracefully on Ctrl-c\nThis job's jid is: ${jid}\n`),
+        );
+        assert.match(stderr.text, new RegExp(`cli\\.ts run jobs\\.lookup_jid ${jid}`));
+        let found = "";
+        for (let i = 0; i < 40 && !/web1:\n {4}True/.test(found); i++) {
+          await new Promise((r) => setTimeout(r, 250));
+          found = (await job("run", "jobs.lookup_jid", jid)).stdout;
+        }
+        assert.match(found, /web1:\n {4}True/);
+      },
+    );
 
     await t.step("bad values are usage errors (exit 2)", async () => {
       let r = await job("web1", "test.ping", "--out-indent", "x");
