@@ -11,7 +11,15 @@ import { UsageError } from "../bus/errors.ts";
 import { MasterRequestError } from "../link/master_link.ts";
 import { type JobOptions, LocalClient } from "../jobs/local_client.ts";
 import { formatOutput } from "../output/outputter.ts";
-import { indentFrom, outFrom, printOutput, TARGET_OPTIONS, targetFrom } from "./shared_options.ts";
+import {
+  COLOR_OPTIONS,
+  colorFrom,
+  indentFrom,
+  outFrom,
+  printOutput,
+  TARGET_OPTIONS,
+  targetFrom,
+} from "./shared_options.ts";
 import { permissionError } from "../bus/permission.ts";
 import { EXIT, type Values } from "./exit_codes.ts";
 import { parseSaltArgs } from "./salt_args.ts";
@@ -29,6 +37,7 @@ export const JOB_OPTIONS = {
   "out-file": { type: "string" },
   "out-file-append": { type: "boolean" },
   "out-indent": { type: "string" },
+  ...COLOR_OPTIONS,
 } as const;
 
 /**
@@ -65,6 +74,7 @@ export async function runJobCommand(
   }
   const outIndent = indentFrom(values);
   const indent = out === "json" ? outIndent : undefined;
+  const color = colorFrom(values) && values["out-file"] === undefined;
   const print = await outputSink(values);
   let failed = false;
   let answered = 0;
@@ -94,13 +104,17 @@ export async function runJobCommand(
         answered++;
         if (!ret.success) failed = true;
         if (values.static === true) collected[ret.id] = ret.return;
-        else await print(formatOutput({ [ret.id]: ret.return }, out, { indent }));
+        else {
+          await print(
+            formatOutput({ [ret.id]: ret.return }, out, { indent, color, retcode: ret.retcode }),
+          );
+        }
       }
     } finally {
       interrupted.dispose();
     }
     if (values.static === true && answered > 0) {
-      await print(formatOutput(collected, out, { indent }));
+      await print(formatOutput(collected, out, { indent, color, retcode: failed ? 1 : 0 }));
     }
   } catch (err) {
     if (err instanceof MasterRequestError) {

@@ -100,3 +100,36 @@ export function indentFrom(values: Values): number | undefined {
   }
   return n;
 }
+
+/** `--no-color` and `--force-color`, as Salt's CLI takes them. */
+export const COLOR_OPTIONS = {
+  "no-color": { type: "boolean" },
+  "force-color": { type: "boolean" },
+} as const;
+
+/**
+ * Whether the `nested` outputter colours its output, as Salt decides: on a
+ * terminal unless `--no-color` (or `NO_COLOR` is set), always with
+ * `--force-color`.
+ *
+ * @throws {UsageError} when both flags are given.
+ * @example
+ * ```ts
+ * import { colorFrom } from "./shared_options.ts";
+ * colorFrom({ "force-color": true }); // true
+ * ```
+ */
+export function colorFrom(values: Values): boolean {
+  if (values["no-color"] === true && values["force-color"] === true) {
+    throw new UsageError("--no-color and --force-color do not go together");
+  }
+  if (values["force-color"] === true) return true;
+  if (values["no-color"] === true) return false;
+  let noColor = false;
+  try {
+    noColor = (Deno.env.get("NO_COLOR") ?? "") !== "";
+  } catch {
+    // no --allow-env: colour by the terminal alone
+  }
+  return !noColor && Deno.stdout.isTerminal();
+}

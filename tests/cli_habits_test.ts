@@ -90,6 +90,22 @@ Deno.test("job and runner CLI habits: -v, --show-jid, --static, --out-file, --ou
       },
     );
 
+    await t.step(
+      "--force-color colours nested output as Salt; none by default off a terminal",
+      async () => {
+        const esc = String.fromCharCode(27);
+        const ansi = new RegExp(`${esc}\\[[0-9;]*m`, "g");
+        const plain = await job("web1", "test.ping");
+        assert.ok(!plain.stdout.includes(esc), plain.stdout);
+        const coloured = await job("web1", "test.ping", "--force-color");
+        assert.equal(coloured.code, 0, coloured.stderr);
+        assert.ok(coloured.stdout.includes(esc), coloured.stdout);
+        assert.equal(coloured.stdout.replace(ansi, ""), plain.stdout);
+        const both = await job("web1", "test.ping", "--force-color", "--no-color");
+        assert.equal(both.code, 2);
+      },
+    );
+
     await t.step("bad values are usage errors (exit 2)", async () => {
       let r = await job("web1", "test.ping", "--out-indent", "x");
       assert.equal(r.code, 2);
