@@ -202,6 +202,8 @@ salt/job/<jid>/new, then salt/job/<jid>/ret/<id> per minion.
       --static     wait for every return, then print them as one block
       --out-file F write the output to file F (truncated; --out-file-append: appended)
       --out-indent N  spaces per level of --out json
+      --no-color / --force-color  colours of the nested output (default: on a terminal)
+  Ctrl-C while waiting prints the jid and how to look the returns up later.
 
 Exit code 1 when a minion failed, did not return, or is not connected.
 
