@@ -6,7 +6,8 @@
  * `login_max_delay`) and the top-level
  * options `token_expire`, `external_auth`, `webhook_disable_auth`,
  * `api_history_size`, `api_history_bytes`, `api_client_buffer`,
- * `webhook_max_body`, `api_keepalive`, `api_token_file`. A bad value is a
+ * `webhook_max_body`, `api_keepalive`, `api_token_file`, and the static app
+ * options (`static`, `app`, … from `api:` or `rest_cherrypy:`). A bad value is a
  * {@linkcode ConfigError} naming the option and the file.
  *
  * @module
@@ -17,6 +18,7 @@ import { ConfigError } from "../bus/errors.ts";
 import { parsePasswordHash } from "./auth.ts";
 import { openFileLimit } from "./fd_limit.ts";
 import type { CorsOrigin } from "./origin.ts";
+import { resolveStaticApp, type StaticAppSettings } from "./static_app.ts";
 
 /** One user of saltbus's own eauth backend (`external_auth: {saltbus: {<name>: …}}`). */
 export interface ApiUser {
@@ -70,6 +72,8 @@ export interface ApiSettings {
   keepalive: number;
   /** Where tokens are kept across restarts (digests only); `null`: in memory only. */
   tokenFile: string | null;
+  /** `static`, `static_path`, `app`, `app_path`, `html_override` (from `api:` or `rest_cherrypy:`). */
+  staticApp: StaticAppSettings;
 }
 
 /** Default `token_expire`: 12 hours, as Salt. */
@@ -208,6 +212,7 @@ export function resolveApiSettings(config: BusConfig, source = "options"): ApiSe
     loginMaxDelay: seconds("api.login_max_delay", api.login_max_delay, 60),
     keepalive: integer("api_keepalive", config.api_keepalive, 15, 0),
     tokenFile,
+    staticApp: resolveStaticApp(config as Record<string, unknown>, source),
   };
 }
 

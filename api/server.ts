@@ -33,6 +33,7 @@ import { declaredOver, readRequestBody, RequestBodyError } from "./request_body.
 import { routeResources } from "./resource_routes.ts";
 import { routeLowstate } from "./lowstate_route.ts";
 import { NetapiClients } from "./netapi_clients.ts";
+import { StaticApp } from "./static_app.ts";
 import { SSE_HEADERS, SseStream, type TagFilter } from "./sse.ts";
 import { VIEWER_HTML } from "./viewer.ts";
 import { hookDataFrom, hookTag, WebhookError } from "./webhook.ts";
@@ -119,6 +120,7 @@ export class ApiServer implements AsyncDisposable {
   readonly #services: NodeServices;
   readonly #origins: OriginPolicy;
   readonly #limiter: LoginLimiter;
+  readonly #staticApp: StaticApp;
   #server: HttpListener | null = null;
   #closed: Promise<void> | null = null;
 
@@ -140,6 +142,7 @@ export class ApiServer implements AsyncDisposable {
     this.#secure = settings.sslCrt !== undefined && !settings.disableSsl;
     this.tokens = new TokenStore({ file: settings.tokenFile, log });
     this.#netapi = new NetapiClients(config, services, log);
+    this.#staticApp = new StaticApp(settings.staticApp);
     this.#origins = new OriginPolicy({ corsOrigin: settings.corsOrigin, secure: this.#secure });
     this.#limiter = new LoginLimiter({
       allowed: settings.loginFailuresAllowed,
@@ -291,6 +294,9 @@ export class ApiServer implements AsyncDisposable {
       );
       return error(403, refused.reason);
     }
+    // rest_cherrypy's html_override runs first: a browser asking for HTML gets the app.
+    const site = await this.#staticApp.route(req, path);
+    if (site !== null) return site;
     const lowstate = await routeLowstate(req, url, {
       clients: this.#netapi,
       auth: (r, u) => this.#auth(r, u),
