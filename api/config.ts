@@ -109,7 +109,8 @@ export function defaultMaxConnections(fdLimit: number | null = openFileLimit()):
  * ```
  */
 export function hasApiBlock(config: Record<string, unknown>): boolean {
-  return Object.hasOwn(config, "api") && config.api !== false;
+  return (Object.hasOwn(config, "api") && config.api !== false) ||
+    (Object.hasOwn(config, "rest_cherrypy") && config.rest_cherrypy !== false);
 }
 
 /**
@@ -131,11 +132,26 @@ export function resolveApiSettings(config: BusConfig, source = "options"): ApiSe
       `${option} in ${source}: expected ${expected}, got ${JSON.stringify(value)}`,
     );
   };
-  const block = config.api ?? {};
-  if (typeof block !== "object" || Array.isArray(block)) {
-    bad("api", "a mapping (port, host, ssl_crt, ssl_key, disable_ssl)", block);
+  // saltbus's api: block, or a Salt master's rest_cherrypy: block as written
+  // (same option names); with both, api: wins key by key.
+  const cherry = (config as Record<string, unknown>).rest_cherrypy;
+  const prefix = (config.api === undefined || config.api === null) && cherry
+    ? "rest_cherrypy"
+    : "api";
+  for (const [name, value] of [["api", config.api], ["rest_cherrypy", cherry]] as const) {
+    if (
+      value !== undefined && value !== null && value !== false &&
+      (typeof value !== "object" || Array.isArray(value))
+    ) {
+      bad(name, "a mapping (port, host, ssl_crt, ssl_key, disable_ssl)", value);
+    }
   }
-  const api = block as Record<string, unknown>;
+  const api = {
+    ...(typeof cherry === "object" && cherry !== null ? cherry as Record<string, unknown> : {}),
+    ...(typeof config.api === "object" && config.api !== null
+      ? config.api as Record<string, unknown>
+      : {}),
+  };
   const integer = (option: string, value: unknown, fallback: number, min: number): number => {
     if (value === undefined || value === null) return fallback;
     if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
@@ -153,10 +169,10 @@ export function resolveApiSettings(config: BusConfig, source = "options"): ApiSe
     if (typeof value !== "string" || value === "") bad(option, "a file path", value);
     return value as string;
   };
-  const port = integer("api.port", api.port, 8000, 0);
-  if (port > 65535) bad("api.port", "a port number (0-65535)", port);
+  const port = integer(`${prefix}.port`, api.port, 8000, 0);
+  if (port > 65535) bad(`${prefix}.port`, "a port number (0-65535)", port);
   const host = api.host ?? "127.0.0.1";
-  if (typeof host !== "string" || host === "") bad("api.host", "an address", host);
+  if (typeof host !== "string" || host === "") bad(`${prefix}.host`, "an address", host);
   const tokenExpire = config.token_expire ?? DEFAULT_TOKEN_EXPIRE;
   if (typeof tokenExpire !== "number" || !(tokenExpire > 0)) {
     bad("token_expire", "a number of seconds > 0", tokenExpire);
@@ -169,7 +185,7 @@ export function resolveApiSettings(config: BusConfig, source = "options"): ApiSe
     return value as number;
   };
   const maxRequestBodySize = integer(
-    "api.max_request_body_size",
+    `${prefix}.max_request_body_size`,
     api.max_request_body_size,
     DEFAULT_MAX_REQUEST_BODY_SIZE,
     0,
@@ -183,9 +199,9 @@ export function resolveApiSettings(config: BusConfig, source = "options"): ApiSe
   return {
     port,
     host: host as string,
-    sslCrt: path("api.ssl_crt", api.ssl_crt),
-    sslKey: path("api.ssl_key", api.ssl_key),
-    disableSsl: boolean("api.disable_ssl", api.disable_ssl),
+    sslCrt: path(`${prefix}.ssl_crt`, api.ssl_crt),
+    sslKey: path(`${prefix}.ssl_key`, api.ssl_key),
+    disableSsl: boolean(`${prefix}.disable_ssl`, api.disable_ssl),
     tokenExpire: tokenExpire as number,
     users: readUsers(config.external_auth, bad),
     webhookDisableAuth: boolean("webhook_disable_auth", config.webhook_disable_auth),
@@ -194,22 +210,22 @@ export function resolveApiSettings(config: BusConfig, source = "options"): ApiSe
     clientBuffer: integer("api_client_buffer", config.api_client_buffer, 8 * 1024 * 1024, 1024),
     webhookMaxBody: integer("webhook_max_body", config.webhook_max_body, maxRequestBodySize, 0),
     maxRequestBodySize,
-    loginMaxBodySize: integer("api.login_max_body_size", api.login_max_body_size, 65536, 0),
+    loginMaxBodySize: integer(`${prefix}.login_max_body_size`, api.login_max_body_size, 65536, 0),
     corsOrigin,
-    requestTimeout: seconds("api.request_timeout", api.request_timeout, 10),
+    requestTimeout: seconds(`${prefix}.request_timeout`, api.request_timeout, 10),
     maxConnections: integer(
-      "api.max_connections",
+      `${prefix}.max_connections`,
       api.max_connections,
       defaultMaxConnections(),
       1,
     ),
     loginFailuresAllowed: integer(
-      "api.login_failures_allowed",
+      `${prefix}.login_failures_allowed`,
       api.login_failures_allowed,
       5,
       0,
     ),
-    loginMaxDelay: seconds("api.login_max_delay", api.login_max_delay, 60),
+    loginMaxDelay: seconds(`${prefix}.login_max_delay`, api.login_max_delay, 60),
     keepalive: integer("api_keepalive", config.api_keepalive, 15, 0),
     tokenFile,
     staticApp: resolveStaticApp(config as Record<string, unknown>, source),

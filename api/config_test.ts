@@ -89,3 +89,22 @@ Deno.test("defaultMaxConnections stays at half the descriptor limit, at most 102
   assert.equal(defaultMaxConnections(1_000_000), 1024);
   assert.equal(defaultMaxConnections(null), 1024);
 });
+
+Deno.test("a Salt master's rest_cherrypy: block starts the API as written; api: wins key by key", () => {
+  assert.equal(hasApiBlock({ rest_cherrypy: { port: 8000 } }), true);
+  assert.equal(hasApiBlock({}), false);
+  const cherry = resolveApiSettings(
+    resolveConfig("master", { rest_cherrypy: { port: 8123, host: "127.0.0.2" } }),
+  );
+  assert.equal(cherry.port, 8123);
+  assert.equal(cherry.host, "127.0.0.2");
+  const both = resolveApiSettings(
+    resolveConfig("master", { rest_cherrypy: { port: 8123, host: "127.0.0.2" }, api: { port: 9 } }),
+  );
+  assert.equal(both.port, 9);
+  assert.equal(both.host, "127.0.0.2");
+  assert.throws(
+    () => resolveApiSettings(resolveConfig("master", { rest_cherrypy: { port: "x" } }), "/etc/m"),
+    /rest_cherrypy\.port in \/etc\/m: expected an integer/,
+  );
+});
