@@ -22,6 +22,7 @@ export {
   resolveApiSettings,
 } from "./config.ts";
 export type { CorsOrigin } from "./origin.ts";
+export type { StaticAppSettings } from "./static_app.ts";
 export {
   DEFAULT_PBKDF2_ITERATIONS,
   hashPassword,
