@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { arg as moduleArg } from "../modules/test.ts";
 import { UsageError } from "../bus/errors.ts";
 import type { RunnerContext } from "./runner_context.ts";
 
@@ -26,17 +27,7 @@ export function arg(
   kwargs: Record<string, unknown> = {},
   ...args: unknown[]
 ): { args: unknown[]; kwargs: Record<string, unknown> } {
-  const kept: Record<string, unknown> = {};
-  for (const key of Object.keys(kwargs)) {
-    if (key.startsWith("__")) continue;
-    Object.defineProperty(kept, key, {
-      value: kwargs[key],
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
-  return { args, kwargs: kept };
+  return moduleArg(kwargs, ...args); // the execution module's test.arg, same shape
 }
 
 /**
