@@ -58,7 +58,11 @@ export interface ApiSettings {
   maxRequestBodySize: number;
   /** Largest `/login` body in bytes (default 64 KiB); larger gets 413. */
   loginMaxBodySize: number;
-  /** rest_tornado's `cors_origin`: `null` (default), `"*"`, or the allowed origins. */
+  /**
+   * CORS: rest_tornado's `cors_origin` (`"*"` or the allowed origins), or
+   * `"reflect"`, rest_cherrypy's CORS tool (the default with a
+   * `rest_cherrypy:` block); `null` (the default otherwise): none.
+   */
   corsOrigin: CorsOrigin;
   /** Seconds a client may take to send a request head or body (default 10). */
   requestTimeout: number;
@@ -190,7 +194,11 @@ export function resolveApiSettings(config: BusConfig, source = "options"): ApiSe
     DEFAULT_MAX_REQUEST_BODY_SIZE,
     0,
   );
-  const corsOrigin = readCorsOrigin(api.cors_origin, bad);
+  // rest_cherrypy turns its CORS tool on for every URL: a rest_cherrypy:
+  // block gets it unless cors_origin says otherwise.
+  const corsOrigin = api.cors_origin === undefined && typeof cherry === "object" && cherry !== null
+    ? "reflect"
+    : readCorsOrigin(api.cors_origin, bad);
   let tokenFile: string | null = join(config.sock_dir, "api_tokens.json");
   if (config.api_token_file === "" || config.api_token_file === false) tokenFile = null;
   else if (config.api_token_file !== undefined) {
@@ -236,8 +244,9 @@ function readCorsOrigin(
   value: unknown,
   bad: (option: string, expected: string, value: unknown) => never,
 ): CorsOrigin {
-  const expected = 'an origin ("http://host:port"), "*", or a list of origins';
+  const expected = 'an origin ("http://host:port"), "*", "reflect", or a list of origins';
   if (value === undefined || value === null || value === false) return null;
+  if (value === "reflect") return "reflect";
   const origin = (item: unknown): string => {
     if (typeof item !== "string") return bad("api.cors_origin", expected, value);
     try {

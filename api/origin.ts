@@ -1,6 +1,8 @@
 /**
  * Which web origins may use the API from a browser, and the CORS answers
- * that follow (rest_tornado's `cors_origin`, §16.6).
+ * that follow (§16.6): rest_tornado's `cors_origin` (a list or `*`), or
+ * rest_cherrypy's CORS tool (`cors_origin: reflect`, the default for a
+ * `rest_cherrypy:` block).
  *
  * - Allowed origins: the API's own (the scheme and `Host` of the request)
  *   and those listed in `cors_origin`. `cors_origin: "*"` allows any origin
@@ -16,12 +18,26 @@
  *   `Access-Control-Allow-Origin` (the origin, or `*`), and preflights
  *   (`OPTIONS`) are answered as rest_tornado does, 204 with the allowed
  *   methods and the requested headers.
+ * - `reflect` (rest_cherrypy's `cors_tool`): every response carries
+ *   `Access-Control-Allow-Origin: <the request's Origin, or *>`,
+ *   `Access-Control-Expose-Headers: GET, POST` (sic) and
+ *   `Access-Control-Allow-Credentials: true`; a preflight asking for `GET`
+ *   or `POST` gets 200 with `Access-Control-Allow-Methods: GET, POST`,
+ *   `Access-Control-Allow-Headers: Content-Type, X-Auth-Token,
+ *   X-Requested-With` and `Access-Control-Max-Age: 1400`. Unlike CherryPy,
+ *   a request authenticated by the session cookie from a foreign origin is
+ *   refused whatever its method, since the reflected origin would let that
+ *   page read the answer; tokens sent on purpose (header, body, query) work
+ *   from any origin, which is what the reflection is for.
  *
  * @module
  */
 
-/** `cors_origin`: `null` (none), `"*"`, or a list of origins. */
-export type CorsOrigin = null | "*" | readonly string[];
+/**
+ * `cors_origin`: `null` (none), `"*"`, a list of origins, or `"reflect"`
+ * (rest_cherrypy's CORS tool: any origin, reflected).
+ */
+export type CorsOrigin = null | "*" | "reflect" | readonly string[];
 
 /** How a request carries its token. */
 export type Credential = "query" | "header" | "path" | "cookie" | null;
@@ -63,12 +79,14 @@ function normalise(origin: string): string | null {
 export class OriginPolicy {
   readonly #listed: ReadonlySet<string>;
   readonly #any: boolean;
+  readonly #reflect: boolean;
   readonly #scheme: string;
 
   /** Creates the policy; `secure` is whether the API serves HTTPS. */
   constructor(options: { corsOrigin: CorsOrigin; secure: boolean }) {
     const { corsOrigin } = options;
     this.#any = corsOrigin === "*";
+    this.#reflect = corsOrigin === "reflect";
     this.#listed = new Set(
       Array.isArray(corsOrigin)
         ? corsOrigin.map((o) => normalise(o)).filter((o): o is string => o !== null)
@@ -97,7 +115,10 @@ export class OriginPolicy {
     options: { credential: Credential; websocket: boolean },
   ): OriginRefusal | null {
     const cookie = options.credential === "cookie";
-    if (!options.websocket && !(cookie && !SAFE_METHODS.has(req.method))) return null;
+    // With the origin reflected, a foreign page could read what the cookie
+    // fetches: check cookie requests of every method, not only state changes.
+    const guarded = cookie && (this.#reflect || !SAFE_METHODS.has(req.method));
+    if (!options.websocket && !guarded) return null;
     const header = req.headers.get("origin");
     if (header === null) {
       const site = (req.headers.get("sec-fetch-site") ?? "").toLowerCase();
@@ -111,12 +132,16 @@ export class OriginPolicy {
     }
     const origin = normalise(header);
     if (this.#trusted(req, origin)) return null;
-    if (this.#any && !cookie) return null;
+    if ((this.#any || this.#reflect) && !cookie) return null;
     return {
       origin: header,
       reason: `origin ${header} is not allowed${
         cookie ? " to use the session cookie" : ""
-      }: only the API's own origin and those in api.cors_origin are`,
+      }: only the API's own origin${
+        this.#reflect ? " may; other origins send the token in X-Auth-Token" : (
+          " and those in api.cors_origin are"
+        )
+      }`,
     };
   }
 
@@ -127,6 +152,14 @@ export class OriginPolicy {
    */
   corsHeaders(req: Request): Record<string, string> {
     const header = req.headers.get("origin");
+    if (this.#reflect) {
+      return {
+        "access-control-allow-origin": header ?? "*",
+        "access-control-expose-headers": "GET, POST",
+        "access-control-allow-credentials": "true",
+        ...(header === null ? {} : { "vary": "Origin" }),
+      };
+    }
     if (header === null) return {};
     const origin = normalise(header);
     if (origin !== null && this.#listed.has(origin)) {
@@ -153,6 +186,7 @@ export class OriginPolicy {
    * for an allowed origin (without it the browser refuses).
    */
   preflight(req: Request): Response {
+    if (this.#reflect) return this.#cherrypyPreflight(req);
     const cors = this.corsHeaders(req);
     const headers: Record<string, string> = { "access-control-max-age": "1400" };
     if (cors["access-control-allow-origin"] !== undefined) {
@@ -165,5 +199,20 @@ export class OriginPolicy {
         : "Content-Type, X-Auth-Token, X-Requested-With";
     }
     return new Response(null, { status: 204, headers });
+  }
+
+  /**
+   * rest_cherrypy's preflight: 200 and an empty body; the allow headers
+   * only when `GET` or `POST` is asked for.
+   */
+  #cherrypyPreflight(req: Request): Response {
+    const headers = this.corsHeaders(req);
+    const method = (req.headers.get("access-control-request-method") ?? "").toUpperCase();
+    if (method === "GET" || method === "POST") {
+      headers["access-control-allow-methods"] = "GET, POST";
+      headers["access-control-allow-headers"] = "Content-Type, X-Auth-Token, X-Requested-With";
+      headers["access-control-max-age"] = "1400";
+    }
+    return new Response(null, { status: 200, headers });
   }
 }

@@ -559,6 +559,65 @@ Deno.test("cors_origin: listed origins get rest_tornado's preflight and Access-C
   }
 });
 
+Deno.test("a rest_cherrypy: block turns on CherryPy's CORS tool: the Origin reflected, its preflight, and still no foreign cookie", async () => {
+  await using t = await startTestBus();
+  await using api = await startTestApi(t, { api: undefined, rest_cherrypy: { port: 0 } });
+  assert.equal(api.settings.corsOrigin, "reflect");
+  const ui = "http://ui.example:3000";
+  const pre = await fetch(`${api.url}`, {
+    method: "OPTIONS",
+    headers: {
+      origin: ui,
+      "access-control-request-method": "POST",
+      "access-control-request-headers": "x-auth-token,content-type",
+    },
+  });
+  assert.equal(pre.status, 200);
+  assert.equal(await pre.text(), "");
+  assert.equal(pre.headers.get("access-control-allow-origin"), ui);
+  assert.equal(pre.headers.get("access-control-allow-methods"), "GET, POST");
+  assert.equal(
+    pre.headers.get("access-control-allow-headers"),
+    "Content-Type, X-Auth-Token, X-Requested-With",
+  );
+  assert.equal(pre.headers.get("access-control-max-age"), "1400");
+  assert.equal(pre.headers.get("access-control-allow-credentials"), "true");
+  const put = await fetch(`${api.url}`, {
+    method: "OPTIONS",
+    headers: { origin: ui, "access-control-request-method": "PUT" },
+  });
+  assert.equal(put.status, 200);
+  assert.equal(put.headers.get("access-control-allow-methods"), null, "only GET and POST");
+  await put.body?.cancel();
+  const plain = await fetch(`${api.url}login`);
+  assert.equal(plain.headers.get("access-control-allow-origin"), "*", "no Origin: *");
+  assert.equal(plain.headers.get("access-control-expose-headers"), "GET, POST");
+  await plain.body?.cancel();
+  const token = await login(api);
+  const fromUi = await fetch(`${api.url}hook/x`, {
+    method: "POST",
+    headers: { origin: ui, "x-auth-token": token, "content-type": "application/json" },
+    body: "{}",
+  });
+  assert.equal(fromUi.status, 200, "a token in X-Auth-Token works from any origin");
+  assert.equal(fromUi.headers.get("access-control-allow-origin"), ui);
+  await fromUi.body?.cancel();
+  for (const method of ["GET", "POST"]) {
+    const cookie = await fetch(`${api.url}jobs`, {
+      method,
+      headers: { origin: ui, cookie: `session_id=${token}` },
+      ...(method === "POST" ? { body: "{}" } : {}),
+    });
+    assert.equal(cookie.status, 403, `a foreign page never rides the cookie (${method})`);
+    assert.match((await cookie.json()).return, /only the API's own origin may/);
+  }
+  const own = await fetch(`${api.url}login`, {
+    headers: { origin: api.url.replace(/\/$/, ""), cookie: `session_id=${token}` },
+  });
+  assert.equal(own.status, 200, "the API's own origin keeps the cookie");
+  await own.body?.cancel();
+});
+
 Deno.test("failed logins are throttled per user and per address with growing delays, logged by a hash, never by name", async () => {
   await using t = await startTestBus();
   await using api = await startTestApi(t);
@@ -711,6 +770,55 @@ Deno.test({
     } finally {
       await browser.close();
       await attacker.shutdown();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "in a real browser with a rest_cherrypy: block, a page on another port logs in and fires a hook with X-Auth-Token through the preflight",
+  async fn() {
+    await using t = await startTestBus();
+    await using api = await startTestApi(t, { api: undefined, rest_cherrypy: { port: 0 } });
+    await using listener = t.bus.getEvent();
+    await syncHub(t, api);
+    const apiOrigin = `http://127.0.0.1:${api.port}`;
+    const ui = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      () =>
+        new Response(
+          `<!doctype html><script>
+        window.result = (async () => {
+          const login = await fetch(${JSON.stringify(`${apiOrigin}/login`)}, {
+            method: "POST",
+            headers: { "content-type": "application/json", accept: "application/json" },
+            body: JSON.stringify({ username: "alice", password: ${
+            JSON.stringify(PASSWORD)
+          }, eauth: "saltbus" }),
+          });
+          const token = (await login.json()).return[0].token;
+          const hook = await fetch(${JSON.stringify(`${apiOrigin}/hook/from/ui`)}, {
+            method: "POST",
+            headers: { "x-auth-token": token, "content-type": "application/json" },
+            body: JSON.stringify({ fired: "cross-origin" }),
+          });
+          return [login.status, hook.status, (await hook.json()).success].join(" ");
+        })().catch((e) => "failed: " + e);
+        </script>`,
+          { headers: { "content-type": "text/html" } },
+        ),
+    );
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${ui.addr.port}/`);
+      assert.equal(await page.evaluate("window.result"), "200 200 true");
+      const event = await listener.getEvent({ tag: "salt/netapi/hook/from/ui", wait: 5 });
+      assert.ok(event !== null, "the hook reached the bus");
+      assert.match(JSON.stringify(event), /"fired":"cross-origin"/);
+    } finally {
+      await browser.close();
+      await ui.shutdown();
     }
   },
 });
