@@ -5,7 +5,7 @@
  * `request_timeout`, `max_connections`, `login_failures_allowed`,
  * `login_max_delay`) and the top-level
  * options `token_expire`, `external_auth`, `webhook_disable_auth`,
- * `api_history_size`, `api_history_bytes`, `api_client_buffer`,
+ * `api_history_size`, `api_history_bytes`, `api_history_file`, `api_client_buffer`,
  * `webhook_max_body`, `api_keepalive`, `api_token_file`, and the static app
  * options (`static`, `app`, … from `api:` or `rest_cherrypy:`). A bad value is a
  * {@linkcode ConfigError} naming the option and the file.
@@ -15,6 +15,7 @@
 import { join } from "node:path";
 import type { BusConfig } from "../bus/config.ts";
 import { ConfigError } from "../bus/errors.ts";
+import { cacheDirOf } from "../returners/sqlite.ts";
 import { parsePasswordHash } from "./auth.ts";
 import { openFileLimit } from "./fd_limit.ts";
 import type { CorsOrigin } from "./origin.ts";
@@ -50,6 +51,12 @@ export interface ApiSettings {
   historySize: number;
   /** Bytes of SSE text kept for resuming streams at most (default 64 MiB). */
   historyBytes: number;
+  /**
+   * `api_history_file`: the SQLite file that keeps the history across
+   * restarts (default `<cachedir>/api_history.sqlite` unless `job_cache` is
+   * false); `null`: memory only.
+   */
+  historyFile: string | null;
   /** Bytes queued for one HTTP client before it is disconnected (default 8 MiB). */
   clientBuffer: number;
   /** Largest webhook body in bytes (default: `maxRequestBodySize`); larger gets 413. */
@@ -199,6 +206,13 @@ export function resolveApiSettings(config: BusConfig, source = "options"): ApiSe
   const corsOrigin = api.cors_origin === undefined && typeof cherry === "object" && cherry !== null
     ? "reflect"
     : readCorsOrigin(api.cors_origin, bad);
+  let historyFile: string | null = config.job_cache === false
+    ? null
+    : join(cacheDirOf(config), "api_history.sqlite");
+  if (config.api_history_file === "" || config.api_history_file === false) historyFile = null;
+  else if (config.api_history_file !== undefined && config.api_history_file !== null) {
+    historyFile = path("api_history_file", config.api_history_file)!;
+  }
   let tokenFile: string | null = join(config.sock_dir, "api_tokens.json");
   if (config.api_token_file === "" || config.api_token_file === false) tokenFile = null;
   else if (config.api_token_file !== undefined) {
@@ -215,6 +229,7 @@ export function resolveApiSettings(config: BusConfig, source = "options"): ApiSe
     webhookDisableAuth: boolean("webhook_disable_auth", config.webhook_disable_auth),
     historySize: integer("api_history_size", config.api_history_size, 10_000, 0),
     historyBytes: integer("api_history_bytes", config.api_history_bytes, 64 * 1024 * 1024, 0),
+    historyFile,
     clientBuffer: integer("api_client_buffer", config.api_client_buffer, 8 * 1024 * 1024, 1024),
     webhookMaxBody: integer("webhook_max_body", config.webhook_max_body, maxRequestBodySize, 0),
     maxRequestBodySize,

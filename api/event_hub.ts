@@ -14,6 +14,7 @@ import type { Logger } from "../bus/log.ts";
 import { unpackData } from "../bus/msgpack.ts";
 import type { ByteChannel, Connector } from "../bus/transport.ts";
 import { History, type HistoryEntry } from "./history.ts";
+import type { HistoryJournal } from "./history_journal.ts";
 import { pythonJsonDumps } from "../output/python_json.ts";
 import { ByteWriter, msgpackToJson, writeJsonString } from "./msgpack_json.ts";
 import { sseTagLine } from "./sse_tag_line.ts";
@@ -91,6 +92,8 @@ export interface EventHubOptions {
   historyBytes: number;
   /** Largest frame accepted from the bus. */
   maxFrameSize: number;
+  /** Where the history is kept durably (`api_history_file`); ids continue from it. */
+  journal?: HistoryJournal | null;
   /** Where to log. */
   log: Logger;
 }
@@ -136,7 +139,18 @@ export class EventHub {
   constructor(connector: Connector, options: EventHubOptions) {
     this.#connector = connector;
     this.#options = options;
-    this.history = new History(options.historySize, options.historyBytes);
+    this.history = new History(
+      options.historySize,
+      options.historyBytes,
+      options.journal ?? null,
+      (err) =>
+        options.log.error(
+          `API: cannot write the event history to api_history_file, keeping it in memory only: ${
+            (err as Error)?.message ?? err
+          }`,
+        ),
+    );
+    this.#lastId = this.history.lastId;
   }
 
   /** Starts reading the bus (once), reconnecting until closed. */
@@ -271,6 +285,7 @@ export class EventHub {
       event.sse = sse.subarray(this.#offsets[i], this.#offsets[i + 1] ?? w.length);
       this.history.push(event);
     }
+    this.history.flush();
     this.#batch = [];
     this.#offsets = [];
     this.#out = new ByteWriter(Math.max(OUT_CAPACITY, w.buf.length));

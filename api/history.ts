@@ -1,14 +1,17 @@
 /**
  * The API's event history: the last events, each with its SSE id, kept in a
  * ring bounded by a count and by bytes, for resuming streams
- * (`Last-Event-ID`, `?since=`).
+ * (`Last-Event-ID`, `?since=`). With a {@linkcode HistoryJournal} the ids
+ * continue from the journal's newest and a resume that reaches back beyond
+ * the ring reads the journal, across restarts.
  *
  * @module
  */
+import type { HistoryJournal } from "./history_journal.ts";
 
 /** One kept event. */
 export interface HistoryEntry {
-  /** Its SSE id (increasing by one per event, per API process). */
+  /** Its SSE id (increasing by one per event; durable with a journal). */
   id: number;
   /** Its tag (for server-side filters). */
   tag: string;
@@ -47,12 +50,31 @@ export class History {
   #length = 0;
   #bytes = 0;
   #lastId = 0;
+  readonly #journal: HistoryJournal | null;
+  #unwritten: HistoryEntry[] = [];
+  #onJournalError: ((err: unknown) => void) | null;
 
-  /** Keeps at most `capacity` events and `maxBytes` bytes of SSE text. */
-  constructor(capacity: number, maxBytes: number) {
+  /**
+   * Keeps at most `capacity` events and `maxBytes` bytes of SSE text in
+   * memory, and with `journal` every event on disk too.
+   */
+  constructor(
+    capacity: number,
+    maxBytes: number,
+    journal: HistoryJournal | null = null,
+    onJournalError: ((err: unknown) => void) | null = null,
+  ) {
     this.#capacity = capacity;
     this.#maxBytes = maxBytes;
     this.#ring = new Array(capacity);
+    this.#journal = journal;
+    this.#onJournalError = onJournalError;
+    this.#lastId = journal?.lastId ?? 0;
+  }
+
+  /** The journal, when the history is durable. */
+  get journal(): HistoryJournal | null {
+    return this.#journal;
   }
 
   /** Number of kept events. */
@@ -73,6 +95,7 @@ export class History {
   /** Adds the newest event (its id must be the previous id + 1), evicting the oldest. */
   push(entry: HistoryEntry): void {
     this.#lastId = entry.id;
+    if (this.#journal !== null) this.#unwritten.push(entry);
     if (this.#capacity === 0) return;
     if (this.#length === this.#capacity) this.#dropOldest();
     this.#ring[(this.#head + this.#length) % this.#capacity] = entry;
@@ -81,10 +104,31 @@ export class History {
     while (this.#bytes > this.#maxBytes && this.#length > 0) this.#dropOldest();
   }
 
+  /**
+   * Writes the events pushed since the last call to the journal, in one
+   * transaction. A failed write is reported once to `onJournalError`; the
+   * events stay in memory.
+   */
+  flush(): void {
+    if (this.#unwritten.length === 0 || this.#journal === null) return;
+    const entries = this.#unwritten;
+    this.#unwritten = [];
+    try {
+      this.#journal.append(entries);
+    } catch (err) {
+      this.#onJournalError?.(err);
+      this.#onJournalError = null;
+    }
+  }
+
   /** The kept events with ids above `id`, and how many such events were evicted. */
   since(id: number): Resume {
     if (id > this.#lastId) return { entries: this.#slice(0), missed: null };
     const oldest = this.#lastId - this.#length + 1; // id of the oldest kept event
+    if (this.#journal !== null && id + 1 < oldest) {
+      this.flush();
+      return this.#journal.read(id, this.#maxBytes);
+    }
     const skip = Math.max(0, id + 1 - oldest);
     return { entries: this.#slice(skip), missed: Math.max(0, oldest - id - 1) };
   }

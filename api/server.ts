@@ -37,6 +37,7 @@ import { StaticApp } from "./static_app.ts";
 import { SSE_HEADERS, SseStream, type TagFilter } from "./sse.ts";
 import { VIEWER_HTML } from "./viewer.ts";
 import { hookDataFrom, hookTag, WebhookError } from "./webhook.ts";
+import { HistoryJournal } from "./history_journal.ts";
 import { EventSocket, type WebSocketDialect } from "./websocket.ts";
 
 /**
@@ -131,6 +132,7 @@ export class ApiServer implements AsyncDisposable {
     connector: Connector,
     services: NodeServices,
     log: Logger,
+    journal: HistoryJournal | null = null,
   ) {
     const firer = services.eventClient(config, log, { listen: false });
     this.settings = settings;
@@ -153,6 +155,7 @@ export class ApiServer implements AsyncDisposable {
       historyBytes: settings.historyBytes,
       maxFrameSize: config.max_frame_size,
       log,
+      journal,
     });
   }
 
@@ -227,6 +230,8 @@ export class ApiServer implements AsyncDisposable {
       for (const socket of this.#sockets) socket.close();
       await this.#server?.close();
       await this.hub.close();
+      this.hub.history.flush();
+      this.hub.history.journal?.close();
       await this.#firer.close();
       await this.#netapi.close();
     })();
@@ -604,7 +609,18 @@ export async function startApi(options: StartApiOptions): Promise<ApiServer> {
   const log = options.log ?? createLogger(config.log_level);
   const connector = bus?.connector ?? busConnectorFor(config);
   const services = bus ? inProcessServices(bus) : socketServices;
-  const server = new ApiServer(settings, config, connector, services, log);
+  let journal: HistoryJournal | null = null;
+  if (settings.historyFile !== null && settings.historySize > 0) {
+    try {
+      journal = await HistoryJournal.open(settings.historyFile, settings.historySize);
+    } catch (err) {
+      log.warning(
+        `API: ${(err as Error).message}; event ids restart with this process, ` +
+          "and Last-Event-ID cannot resume across restarts",
+      );
+    }
+  }
+  const server = new ApiServer(settings, config, connector, services, log, journal);
   try {
     await server.listen();
   } catch (err) {

@@ -76,7 +76,7 @@ its sockets, reconnecting when it restarts):
   POST /hook/<path>          fires salt/netapi/hook/<path>
   GET  /                     the live event viewer
 Config: api: {port: 8000, host: 127.0.0.1, ssl_crt, ssl_key, disable_ssl},
-token_expire, external_auth, webhook_disable_auth, api_history_size,
+token_expire, external_auth, webhook_disable_auth, api_history_size, api_history_file,
 api_client_buffer, webhook_max_body, api_keepalive (see the README).
 
 hash-password prints the PBKDF2 hash to put in external_auth: saltbus: <user>:

@@ -288,6 +288,56 @@ Deno.test("Last-Event-ID and ?since= resume with everything still in the history
   assert.match((await bad.json()).return, /must be an event id/);
 });
 
+Deno.test("Last-Event-ID resumes across an API restart from api_history_file; ids are durable and a history too short sends the missed notice", async () => {
+  await using t = await startTestBus();
+  const ids = (text: string) => [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+  const tags = (text: string) => [...text.matchAll(/^tag: (n\/\d+)$/gm)].map((m) => m[1]);
+  let lastSeen: number;
+  {
+    await using api = await startTestApi(t, { api_history_size: 5 });
+    assert.equal(api.hub.history.journal !== null, true, "the job cache is on: durable ids");
+    await syncHub(t, api);
+    for (let i = 1; i <= 6; i++) await fireRaw(t, `n/${i}`, { i, _stamp: STAMP });
+    await until("6 events after the sync", () => api.hub.history.lastId >= 7);
+    lastSeen = api.hub.history.lastId;
+  }
+  {
+    await using api = await startTestApi(t, { api_history_size: 5 });
+    assert.equal(api.hub.history.lastId, lastSeen, "ids continue from the file");
+    const token = await login(api);
+    // A client that saw up to n/3 (three events before the newest three).
+    const resumed = await fetch(`${api.url}events?token=${token}`, {
+      headers: { "last-event-id": String(lastSeen - 3) },
+    });
+    const reading = readSse(resumed, (s) => s.includes("tag: n/7\n"));
+    await until("the stream to attach", () => api.hub.clients === 1);
+    await fireRaw(t, "n/7", { _stamp: STAMP });
+    const text = await reading;
+    assert.ok(!text.includes("saltbus/api/missed"), text);
+    assert.deepEqual(tags(text), ["n/4", "n/5", "n/6", "n/7"]);
+    assert.deepEqual(ids(text), [lastSeen - 2, lastSeen - 1, lastSeen, lastSeen + 1]);
+    // From the start: more than the 5 kept events are gone.
+    const old = await fetch(`${api.url}events?token=${token}&since=0`);
+    const text2 = await readSse(old, (s) => s.includes("tag: n/7\n"));
+    const notice = JSON.parse(/^data: (.*)$/m.exec(text2)![1]);
+    assert.equal(notice.tag, "saltbus/api/missed");
+    assert.equal(notice.data.missed, lastSeen + 1 - 5);
+    assert.deepEqual(tags(text2), ["n/3", "n/4", "n/5", "n/6", "n/7"], "the 5 newest");
+    // A second API on the same file runs without it, and says so.
+    await using second = await startTestApi(t, { api_history_size: 5 });
+    assert.equal(second.hub.history.journal, null);
+    assert.match(second.logs.join("\n"), /cannot open api_history_file .*another API/);
+  }
+});
+
+Deno.test("api_history_file: false (or job_cache: false) keeps the history in memory only", async () => {
+  await using t = await startTestBus();
+  await using a = await startTestApi(t, { api_history_file: false });
+  assert.equal(a.hub.history.journal, null);
+  await using b = await startTestApi(t, { job_cache: false });
+  assert.equal(b.hub.history.journal, null);
+});
+
 Deno.test("?tag=&match_type= filters on the server, live and on replay", async () => {
   await using t = await startTestBus();
   await using api = await startTestApi(t);
