@@ -10,7 +10,7 @@ import type { BusConfig } from "../bus/config.ts";
 import { UsageError } from "../bus/errors.ts";
 import { MasterRequestError } from "../link/master_link.ts";
 import { type JobOptions, LocalClient } from "../jobs/local_client.ts";
-import { formatOutput } from "../output/outputter.ts";
+import { formatOutput, type OutputterName } from "../output/outputter.ts";
 import {
   COLOR_OPTIONS,
   colorFrom,
@@ -23,11 +23,13 @@ import {
 import { permissionError } from "../bus/permission.ts";
 import { EXIT, type Values } from "./exit_codes.ts";
 import { parseSaltArgs } from "./salt_args.ts";
+import { type BatchRun, runBatch } from "./batch_run.ts";
 
 /** Options of the job command (besides the common ones). */
 export const JOB_OPTIONS = {
   ...TARGET_OPTIONS,
   timeout: { type: "string", short: "t" },
+  "batch-size": { type: "string", short: "b" },
   out: { type: "string" },
   async: { type: "boolean" },
   return: { type: "string" },
@@ -76,6 +78,21 @@ export async function runJobCommand(
   const indent = out === "json" ? outIndent : undefined;
   const color = colorFrom(values) && values["out-file"] === undefined;
   const print = await outputSink(values);
+  if (values["batch-size"] !== undefined) {
+    try {
+      return await runBatchJob(client, values, print, {
+        tgt,
+        fun,
+        args,
+        options: { tgtType, kwargs, ret: returners },
+        batch: String(values["batch-size"]),
+        timeout,
+        say: (line) => console.log(line),
+      }, { out, indent, color });
+    } finally {
+      await print.close();
+    }
+  }
   let failed = false;
   let answered = 0;
   const collected: Record<string, unknown> = {};
@@ -130,6 +147,40 @@ export async function runJobCommand(
     return EXIT.failure;
   }
   return failed ? EXIT.failure : EXIT.ok;
+}
+
+/** `-b`: Salt's batch run, each return printed with its set's jid and retcode. */
+async function runBatchJob(
+  client: LocalClient,
+  values: Values,
+  print: (text: string) => Promise<void>,
+  run: BatchRun,
+  format: { out: OutputterName | undefined; indent: number | undefined; color: boolean },
+): Promise<number> {
+  let failed = false;
+  let answered = 0;
+  const collected: Record<string, unknown> = {};
+  try {
+    for await (const ret of runBatch(client, run)) {
+      answered++;
+      if (!ret.success) failed = true;
+      if (values.static === true) collected[ret.id] = ret.return;
+      else {
+        const shown = { [ret.id]: ret.return, jid: ret.jid, retcode: ret.retcode };
+        await print(formatOutput(shown, format.out, { ...format, retcode: ret.retcode }));
+      }
+    }
+  } catch (err) {
+    if (err instanceof MasterRequestError) {
+      console.error(`saltbus: ${err.message}`);
+      return EXIT.failure;
+    }
+    throw err;
+  }
+  if (values.static === true && answered > 0) {
+    await print(formatOutput(collected, format.out, { ...format, retcode: failed ? 1 : 0 }));
+  }
+  return answered === 0 || failed ? EXIT.failure : EXIT.ok;
 }
 
 const INTERRUPTED = Symbol("interrupted");

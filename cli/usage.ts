@@ -192,6 +192,8 @@ salt/job/<jid>/new, then salt/job/<jid>/ret/<id> per minion.
   -G, --grain      the target is key:glob on grains (os:Debian)
   -C, --compound   and/or/not of globs and G@, L@, E@, P@ words
   -t, --timeout S  seconds to wait for returns (default 5)
+  -b, --batch-size N  run on N minions (or N% of those answering a ping) at a
+                   time, the next starting as one returns, as Salt's batch
       --out FORMAT nested (default), json, yaml, txt or quiet
       --async      publish, print "Executed command with job ID: <jid>" and exit;
                    the returns go to the job cache (cli.ts run jobs.lookup_jid <jid>)

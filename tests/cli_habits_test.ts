@@ -114,6 +114,44 @@ Deno.test("job and runner CLI habits: -v, --show-jid, --static, --out-file, --ou
       assert.equal(r.code, 2);
       assert.match(r.stderr, /--out must be one of/);
     });
+
+    await t.step("-b runs a sliding window of minions, as Salt's batch", async () => {
+      const r = await job("web*", "test.sleep", "0.2", "-b", "1");
+      assert.equal(r.code, 0, r.stderr);
+      const one = r.stdout.indexOf("\nExecuting run on ['web1']\n");
+      const two = r.stdout.indexOf("\nExecuting run on ['web2']\n");
+      assert.ok(one >= 0 && two > one, r.stdout);
+      assert.match(
+        r.stdout.slice(one, two),
+        /jid:\n {4}\d{20}\nretcode:\n {4}0\nweb1:\n {4}True\n/,
+      );
+      assert.match(r.stdout.slice(two), /jid:\n {4}\d{20}\nretcode:\n {4}0\nweb2:\n {4}True\n/);
+      const jids = [...r.stdout.matchAll(/jid:\n {4}(\d{20})/g)].map((m) => m[1]);
+      assert.equal(new Set(jids).size, 2, "one job per set");
+      const all = await job("web*", "test.ping", "--batch-size", "100%");
+      assert.equal(all.code, 0, all.stderr);
+      assert.match(all.stdout, /^\nExecuting run on \['web1', 'web2'\]\n\n/);
+      const bad = await job("web*", "test.ping", "-b", "x");
+      assert.equal(bad.code, 2);
+      assert.match(
+        bad.stderr,
+        /Invalid batch data sent: x\nData must be in the form of %10, 10% or 3/,
+      );
+    });
+
+    await t.step(
+      "-b names a minion that does not answer the ping and sends it nothing",
+      async () => {
+        const web3 = await site.minion("web3");
+        await web3.stderr.waitFor("connected to the master");
+        await web3.stop();
+        const r = await job("web*", "test.ping", "-b", "2");
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /Minion web3 did not respond\. No job will be sent\./);
+        assert.match(r.stdout, /Executing run on \['web1', 'web2'\]/);
+        assert.ok(!r.stdout.includes("web3:"), r.stdout);
+      },
+    );
   } finally {
     await master.stop();
   }
