@@ -450,8 +450,8 @@ export interface WriteResponseOptions {
 /**
  * Writes `res` as HTTP/1.1: a body of known size (`Content-Length` given,
  * or a body that is not an event stream, read whole) is sent with its
- * length, an event stream (`text/event-stream`) chunk by chunk as it is
- * produced. Resolves whether the connection can carry another request.
+ * length, an event stream (`text/event-stream`) or a body marked
+ * `Transfer-Encoding: chunked` chunk by chunk as it is produced. Resolves whether the connection can carry another request.
  *
  * @example
  * ```ts
@@ -472,9 +472,12 @@ export async function writeResponse(
   let keepAlive = options.keepAlive &&
     (res.headers.get("connection") ?? "").toLowerCase() !== "close";
   const noBody = options.head || status === 204 || status === 304 || status < 200;
+  // Event streams, and bodies their handler marks `transfer-encoding:
+  // chunked` (large answers such as GET /jobs), go out as they are made.
   const streaming = !noBody && res.body !== null &&
     res.headers.get("content-length") === null &&
-    (res.headers.get("content-type") ?? "").toLowerCase().startsWith("text/event-stream");
+    ((res.headers.get("content-type") ?? "").toLowerCase().startsWith("text/event-stream") ||
+      (res.headers.get("transfer-encoding") ?? "").toLowerCase() === "chunked");
   let body: Uint8Array | null = null;
   if (!noBody && !streaming) {
     body = res.body === null ? new Uint8Array() : new Uint8Array(await res.arrayBuffer());

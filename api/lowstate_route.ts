@@ -65,7 +65,10 @@ async function readChunks(req: Request, deps: LowstateDeps): Promise<Record<stri
 const HEX = /^[0-9a-fA-F]+$/;
 
 /** The user a `/run` chunk authenticates as (Salt token or eauth credentials). */
-async function runUser(chunk: Record<string, unknown>, deps: LowstateDeps): Promise<string> {
+async function runUser(
+  chunk: Record<string, unknown>,
+  deps: LowstateDeps,
+): Promise<{ user: string; perms: readonly unknown[] }> {
   if ("token" in chunk) {
     const token = String(chunk.token ?? "");
     if (!HEX.test(token)) throw new NetapiError(401, "Invalid token");
@@ -73,7 +76,7 @@ async function runUser(chunk: Record<string, unknown>, deps: LowstateDeps): Prom
     if (record === null) {
       throw new NetapiError(401, 'Authentication failure of type "token" occurred.');
     }
-    return record.user;
+    return { user: record.user, perms: record.perms };
   }
   if ("eauth" in chunk) {
     const username = String(chunk.username ?? "");
@@ -88,7 +91,7 @@ async function runUser(chunk: Record<string, unknown>, deps: LowstateDeps): Prom
         `Authentication failure of type "eauth" occurred for user ${username}.`,
       );
     }
-    return username;
+    return { user: username, perms };
   }
   throw new NetapiError(401, "No authentication credentials given");
 }
@@ -126,7 +129,7 @@ export async function routeLowstate(
         if ("token" in chunk && !HEX.test(String(chunk.token ?? ""))) {
           return error(401, "Invalid token");
         }
-        results.push(...await deps.clients.run(chunk, session.user));
+        results.push(...await deps.clients.run(chunk, session.user, session.perms));
       }
       return json(200, { return: results });
     }
@@ -134,8 +137,8 @@ export async function routeLowstate(
     if (path === "/run") {
       const results: unknown[] = [];
       for (const chunk of chunks) {
-        const user = await runUser(chunk, deps);
-        results.push(...await deps.clients.run(chunk, user));
+        const { user, perms } = await runUser(chunk, deps);
+        results.push(...await deps.clients.run(chunk, user, perms));
       }
       return json(200, { return: results });
     }

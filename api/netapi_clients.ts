@@ -26,6 +26,7 @@ import type { NodeServices } from "../link/node_services.ts";
 import { callRunner, RunnerNotFoundError } from "../runners/registry.ts";
 import { runWheel } from "../wheel/registry.ts";
 import { apiRunnerContext } from "./resource_context.ts";
+import { permitted } from "./perms.ts";
 
 /** Salt's client names (`ssh` is Salt's too, but saltbus has no SSH client). */
 export const NETAPI_CLIENTS: readonly string[] = Object.freeze([
@@ -153,6 +154,8 @@ export class NetapiClients implements AsyncDisposable {
   readonly #services: NodeServices;
   readonly #log: Logger;
   readonly #pending = new Set<Promise<unknown>>();
+  /** One LocalClient for every local chunk: its bus listener and link stay open. */
+  #localClient: LocalClient | null = null;
   /** The enabled clients, sorted. */
   readonly enabled: readonly string[];
 
@@ -174,7 +177,11 @@ export class NetapiClients implements AsyncDisposable {
    *
    * @throws {NetapiError} with salt-api's status.
    */
-  async run(low: Record<string, unknown>, user: string): Promise<unknown[]> {
+  async run(
+    low: Record<string, unknown>,
+    user: string,
+    perms: readonly unknown[] | null = null,
+  ): Promise<unknown[]> {
     const client = low.client;
     if (typeof client !== "string" || !(NETAPI_CLIENTS.includes(client) || client === "ssh")) {
       throw new NetapiError(400, `Invalid client specified: '${client ?? "None"}'`);
@@ -189,6 +196,7 @@ export class NetapiClients implements AsyncDisposable {
     if (typeof low.fun !== "string" || low.fun === "") {
       throw new NetapiError(400, `Missing 'fun' in the '${client}' lowstate`);
     }
+    if (perms !== null) this.#checkPerms(client, low, user, perms);
     try {
       if (client.startsWith("local")) return await this.#local(client, low, user);
       if (client.startsWith("runner")) return [await this.#runner(client, low, user)];
@@ -230,7 +238,7 @@ export class NetapiClients implements AsyncDisposable {
       : timeoutOf(this.#config);
     const ret = typeof low.ret === "string" && low.ret !== "" ? low.ret : undefined;
     const full = low.full_return === true;
-    await using lc = new LocalClient({
+    const lc = this.#localClient ??= new LocalClient({
       opts: this.#config as unknown as Record<string, unknown>,
       services: this.#services,
       log: this.#log,
@@ -269,6 +277,31 @@ export class NetapiClients implements AsyncDisposable {
       results.push(await collect(up.slice(i, i + size), "list"));
     }
     return results;
+  }
+
+  /** Salt's eauth check of the chunk against the user's `perms`; 401 as salt-api. */
+  #checkPerms(
+    client: string,
+    low: Record<string, unknown>,
+    user: string,
+    perms: readonly unknown[],
+  ): void {
+    const form = client.startsWith("local")
+      ? "local"
+      : client.startsWith("runner")
+      ? "runner"
+      : "wheel";
+    const { args, kwargs } = splitArgs(low.arg, low.kwarg);
+    const tgtType = (low.tgt_type ?? low.expr_form ?? "glob") as TargetType;
+    const tgt = low.tgt as string | string[] | undefined;
+    if (permitted(perms, { form, fun: low.fun as string, args, kwargs, tgt, tgtType })) return;
+    this.#log.info(`API: ${user} may not run ${form} ${low.fun} (external_auth perms)`);
+    throw new NetapiError(
+      401,
+      form === "local"
+        ? "Authorization error occurred."
+        : `Authentication failure of type "eauth" occurred for user ${user}.`,
+    );
   }
 
   async #runner(client: string, low: Record<string, unknown>, user: string): Promise<unknown> {
@@ -356,9 +389,12 @@ export class NetapiClients implements AsyncDisposable {
     this.#pending.add(settled);
   }
 
-  /** Waits for the async jobs still running. */
+  /** Waits for the async jobs still running, then closes the shared LocalClient. */
   async close(): Promise<void> {
     while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+    const lc = this.#localClient;
+    this.#localClient = null;
+    await lc?.close();
   }
 
   /** Same as {@linkcode close}. */

@@ -27,6 +27,7 @@ import { jobsListStream } from "./jobs_stream.ts";
 import { BodyError, lowstateChunks } from "./minions_body.ts";
 import { readRequestBody, RequestBodyError } from "./request_body.ts";
 import { apiRunnerContext } from "./resource_context.ts";
+import { permitted, type PermRequest } from "./perms.ts";
 
 /** What the routes need from the API server. */
 export interface ResourceDeps {
@@ -132,6 +133,18 @@ export async function routeResources(
   const token = deps.auth(req, url);
   if (token === null) return error(401, "Please log in");
   const ctx = apiRunnerContext(deps.config, deps.services, deps.log);
+  const need: PermRequest = minion !== undefined
+    ? { form: "local", fun: "grains.items", args: [], kwargs: {}, tgt: minion ?? "*" }
+    : job !== undefined
+    ? {
+      form: "runner",
+      fun: job === null ? "jobs.list_jobs" : "jobs.list_job",
+      args: [],
+      kwargs: {},
+    }
+    : { form: "wheel", fun: key === null ? "key.list_all" : "key.finger", args: [], kwargs: {} };
+  // POST /minions checks each chunk's own function instead.
+  if (req.method === "GET" && !permitted(token.perms, need)) return forbidden(token, need, deps);
   try {
     if (minion !== undefined) {
       return req.method === "POST"
@@ -158,6 +171,17 @@ export async function routeResources(
   } catch (err) {
     return failure(err, deps.log, `${req.method} ${path}`);
   }
+}
+
+/** 401 for a route the token's perms do not allow, as salt-api's eauth check. */
+function forbidden(token: TokenRecord, need: PermRequest, deps: ResourceDeps): Response {
+  deps.log.info(`API: ${token.user} may not run ${need.form} ${need.fun} (external_auth perms)`);
+  return error(
+    401,
+    need.form === "local"
+      ? "Authorization error occurred."
+      : `Authentication failure of type "eauth" occurred for user ${token.user}.`,
+  );
 }
 
 async function getMinions(
@@ -202,6 +226,15 @@ async function postMinions(req: Request, deps: ResourceDeps, token: TokenRecord)
         `tgt_type must be one of ${TARGET_TYPES.join(", ")}, not '${tgtType}'`,
       );
     }
+    const need: PermRequest = {
+      form: "local",
+      fun,
+      args: Array.isArray(chunk.arg) ? chunk.arg : [],
+      kwargs: kwarg ?? {},
+      tgt,
+      tgtType,
+    };
+    if (!permitted(token.perms, need)) return forbidden(token, need, deps);
     let published;
     try {
       published = await client.publish(tgt, fun, (chunk.arg as unknown[]) ?? [], {
@@ -237,7 +270,10 @@ function listJobs(deps: ResourceDeps): Response {
     deps.log.error(`API: GET /jobs: the job cache cannot be read: ${(err as Error).message}`);
     return error(503, "the job cache cannot be read; see the API's log");
   }
-  return new Response(body, { headers: { "content-type": "application/json" } });
+  // Chunked: written as the pages are read, never held whole (salt#50931).
+  return new Response(body, {
+    headers: { "content-type": "application/json", "transfer-encoding": "chunked" },
+  });
 }
 
 function stats(req: Request, url: URL, deps: ResourceDeps): Response {

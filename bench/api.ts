@@ -23,14 +23,17 @@ import { launchBrowser } from "../tests/api_harness.ts";
 
 const READY_MS = 15_000;
 
-/** A master with the API on port 0, logged in. */
-async function startApiMaster(): Promise<{ master: Master; url: string; token: string }> {
+/** A master with the API on port 0 (and `extra` config), logged in. */
+export async function startApiMaster(
+  extra: Record<string, unknown> = {},
+): Promise<{ master: Master; url: string; token: string }> {
   const password = await hashPassword("bench", { iterations: 1000 });
   const master = await startMaster({
     api: { port: 0 },
     api_token_file: "",
     api_keepalive: 0,
-    external_auth: { saltbus: { bench: { password } } },
+    external_auth: { saltbus: { bench: { password, perms: [".*", "@runner", "@wheel"] } } },
+    ...extra,
   });
   await master.proc.waitStderr("API ready on", READY_MS);
   const line = master.proc.stderrLines.find((l) => l.includes("API ready on"))!;

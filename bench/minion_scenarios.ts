@@ -11,7 +11,7 @@ import { CLI, type Master, Proc, startMaster } from "./procs.ts";
 import type { Scenario } from "./scenario.ts";
 
 /** Starts `count` minion daemons pointed at `master`; resolves once all are connected. */
-async function startMinions(master: Master, count: number, dir: string): Promise<Proc[]> {
+export async function startMinions(master: Master, count: number, dir: string): Promise<Proc[]> {
   const minions = Array.from({ length: count }, (_, i) =>
     new Proc(`minion-${i}`, [
       CLI,

@@ -18,13 +18,17 @@ export const STAMP = "2024-05-01T12:34:56.789012";
 /** Password of the test users (hashed with few iterations to keep tests fast). */
 export const PASSWORD = "s3cret pw";
 
-/** `external_auth` with users alice (all perms) and bob. */
+/**
+ * `external_auth` with users alice (all perms), bob (none) and carol
+ * (`test.*` anywhere, `grains.*` on web1, the `jobs` runners).
+ */
 export const EXTERNAL_AUTH: Promise<Record<string, unknown>> = (async () => {
   const password = await hashPassword(PASSWORD, { iterations: 1000 });
   return {
     saltbus: {
-      alice: { password, perms: [".*", "@runner"] },
+      alice: { password, perms: [".*", "@runner", "@wheel"] },
       bob: { password, perms: [] },
+      carol: { password, perms: ["test.*", { web1: ["grains.*"] }, "@jobs"] },
     },
   };
 })();

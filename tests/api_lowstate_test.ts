@@ -336,3 +336,75 @@ Deno.test("lowstate: POST /, /run, /token, GET / and salt-pepper", async (t) => 
     }
   });
 });
+
+Deno.test("external_auth perms are enforced per function and target, on POST /, /run and the resource routes", async () => {
+  await using site = await startResourceSite();
+  const { api } = site;
+  const carol = await login(api, "carol"); // test.* anywhere, grains.* on web1, @jobs
+  const post = async (low: Record<string, unknown>, path = "/") => {
+    const res = await fetch(`${api.url}${path.slice(1)}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-auth-token": carol },
+      body: JSON.stringify([low]),
+    });
+    return { status: res.status, body: await res.json() as Any };
+  };
+  const get = async (path: string) => {
+    const res = await fetch(`${api.url}${path.slice(1)}`, { headers: { "x-auth-token": carol } });
+    return { status: res.status, body: await res.json() as Any };
+  };
+  let r = await post({ client: "local", tgt: "*", fun: "test.ping" });
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.body.return[0], { web1: true, web2: true });
+  r = await post({ client: "local", tgt: "web1", fun: "grains.item", arg: ["id"] });
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.body.return[0], { web1: { id: "web1" } });
+  for (
+    const low of [
+      { client: "local", tgt: "web2", fun: "grains.item", arg: ["id"] },
+      { client: "local", tgt: "*", fun: "grains.items" },
+      { client: "local", tgt: "web1", fun: "cmd.run", arg: ["id"] },
+    ]
+  ) {
+    r = await post(low);
+    assert.equal(r.status, 401, JSON.stringify(low));
+    assert.equal(r.body.return, "Authorization error occurred.");
+  }
+  r = await post({ client: "local", tgt: "web1,web2", tgt_type: "list", fun: "grains.items" });
+  assert.equal(r.status, 401, "web2 is outside the web1 mapping");
+  r = await post({ client: "runner", fun: "jobs.list_jobs" });
+  assert.equal(r.status, 200);
+  r = await post({ client: "runner", fun: "manage.up" });
+  assert.equal(r.status, 401);
+  assert.match(r.body.return, /Authentication failure of type "eauth" occurred for user carol/);
+  r = await post({ client: "wheel", fun: "key.list_all" });
+  assert.equal(r.status, 401);
+  assert.equal((await get("/jobs")).status, 200);
+  assert.equal((await get("/keys")).status, 401);
+  assert.equal((await get("/minions")).status, 401, "grains.items on * is not allowed");
+  const web1 = await get("/minions/web1");
+  assert.equal(web1.status, 200);
+  assert.equal(web1.body.return[0].web1.id, "web1");
+  const minions = await fetch(`${api.url}minions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-auth-token": carol },
+    body: JSON.stringify([{ tgt: "*", fun: "cmd.run", arg: ["id"] }]),
+  });
+  assert.equal(minions.status, 401);
+  await minions.body?.cancel();
+  // /run with carol's credentials carries her perms; alice's work as before.
+  const creds = { username: "carol", password: PASSWORD, eauth: "saltbus" };
+  r = await post({ client: "local", tgt: "*", fun: "cmd.run", arg: ["id"], ...creds }, "/run");
+  assert.equal(r.status, 401);
+  r = await post({ client: "local", tgt: "*", fun: "test.ping", ...creds }, "/run");
+  assert.equal(r.status, 200);
+  const alice = await login(api);
+  const wheel = await fetch(api.url, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-auth-token": alice },
+    body: JSON.stringify({ client: "wheel", fun: "key.list_all" }),
+  });
+  assert.equal(wheel.status, 200, "alice has @wheel");
+  await wheel.body?.cancel();
+  assert.match(api.logs.join("\n"), /carol may not run local cmd\.run \(external_auth perms\)/);
+});

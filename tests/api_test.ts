@@ -193,7 +193,7 @@ Deno.test("POST /login answers salt-api's shape; the token works as header, quer
   assert.match(info.token, /^[0-9a-f]{64}$/);
   assert.equal(info.user, "alice");
   assert.equal(info.eauth, "saltbus");
-  assert.deepEqual(info.perms, [".*", "@runner"]);
+  assert.deepEqual(info.perms, [".*", "@runner", "@wheel"]);
   assert.equal(Math.round(info.expire - info.start), 43200);
   assert.equal(res.headers.get("x-auth-token"), info.token);
   assert.match(
