@@ -182,7 +182,7 @@ export const API_ROUTE_SCENARIOS: Scenario[] = [
         // Four times the jobs: a streamed answer's memory does not grow four times.
         await fillJobCache(cachedir, count, count * 4);
         const big = await getJobs();
-        let started = performance.now();
+        const started = performance.now();
         const db = new DatabaseSync(join(cachedir, SQLITE_FILE), { readOnly: true });
         let parsed = 0;
         for (
