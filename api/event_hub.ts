@@ -13,8 +13,7 @@ import { FrameScanner, type FrameSink } from "../bus/frame.ts";
 import type { Logger } from "../bus/log.ts";
 import { unpackData } from "../bus/msgpack.ts";
 import type { ByteChannel, Connector } from "../bus/transport.ts";
-import { History, type HistoryEntry } from "./history.ts";
-import type { HistoryJournal } from "./history_journal.ts";
+import { History, type HistoryEntry, type HistoryStore } from "./history.ts";
 import { pythonJsonDumps } from "../output/python_json.ts";
 import { ByteWriter, msgpackToJson, writeJsonString } from "./msgpack_json.ts";
 import { sseTagLine } from "./sse_tag_line.ts";
@@ -93,7 +92,7 @@ export interface EventHubOptions {
   /** Largest frame accepted from the bus. */
   maxFrameSize: number;
   /** Where the history is kept durably (`api_history_file`); ids continue from it. */
-  journal?: HistoryJournal | null;
+  journal?: HistoryStore | null;
   /** Where to log. */
   log: Logger;
 }

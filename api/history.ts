@@ -1,13 +1,12 @@
 /**
  * The API's event history: the last events, each with its SSE id, kept in a
  * ring bounded by a count and by bytes, for resuming streams
- * (`Last-Event-ID`, `?since=`). With a {@linkcode HistoryJournal} the ids
+ * (`Last-Event-ID`, `?since=`). With a {@linkcode HistoryStore} the ids
  * continue from the journal's newest and a resume that reaches back beyond
  * the ring reads the journal, across restarts.
  *
  * @module
  */
-import type { HistoryJournal } from "./history_journal.ts";
 
 /** One kept event. */
 export interface HistoryEntry {
@@ -17,6 +16,18 @@ export interface HistoryEntry {
   tag: string;
   /** Its SSE text, `tag:`, `data:` and `id:` lines and the blank line, UTF-8. */
   sse: Uint8Array;
+}
+
+/** Where a durable history keeps its events (`HistoryJournal` in history_journal.ts). */
+export interface HistoryStore {
+  /** The newest id stored; 0 when empty. */
+  readonly lastId: number;
+  /** Stores events, ids increasing from `lastId + 1`. */
+  append(entries: readonly HistoryEntry[]): void;
+  /** The newest stored events after `afterId` that fit in `maxBytes`. */
+  read(afterId: number, maxBytes: number): Resume;
+  /** Closes the store. */
+  close(): void;
 }
 
 /** What a resume from an id finds in the history. */
@@ -50,7 +61,7 @@ export class History {
   #length = 0;
   #bytes = 0;
   #lastId = 0;
-  readonly #journal: HistoryJournal | null;
+  readonly #journal: HistoryStore | null;
   #unwritten: HistoryEntry[] = [];
   #onJournalError: ((err: unknown) => void) | null;
 
@@ -61,7 +72,7 @@ export class History {
   constructor(
     capacity: number,
     maxBytes: number,
-    journal: HistoryJournal | null = null,
+    journal: HistoryStore | null = null,
     onJournalError: ((err: unknown) => void) | null = null,
   ) {
     this.#capacity = capacity;
@@ -73,7 +84,7 @@ export class History {
   }
 
   /** The journal, when the history is durable. */
-  get journal(): HistoryJournal | null {
+  get journal(): HistoryStore | null {
     return this.#journal;
   }
 

@@ -14,7 +14,7 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { dirname } from "node:path";
 import { checkPrivateDir, checkPrivateFile } from "../transport/private_path.ts";
-import type { HistoryEntry, Resume } from "./history.ts";
+import type { HistoryEntry, HistoryStore, Resume } from "./history.ts";
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS api_events (
   id INTEGER PRIMARY KEY,
@@ -36,7 +36,7 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS api_events (
  * journal.close();
  * ```
  */
-export class HistoryJournal {
+export class HistoryJournal implements HistoryStore {
   readonly #db: DatabaseSync;
   readonly #keep: number;
   readonly #insert: StatementSync;

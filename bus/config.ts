@@ -263,6 +263,15 @@ export function resolveConfig(
   if (config.master_job_cache !== undefined && typeof config.master_job_cache !== "string") {
     bad("master_job_cache", "a returner name such as sqlite");
   }
+  if (
+    config.transport !== undefined && config.transport !== null &&
+    !["nats", "local"].includes(config.transport as string)
+  ) {
+    bad(
+      "transport",
+      "nats (minions on other hosts, over a NATS server), or unset for the one-host Unix link",
+    );
+  }
   if (config.job_cache !== undefined && typeof config.job_cache !== "boolean") {
     bad("job_cache", "true or false");
   }

@@ -20,6 +20,11 @@ export interface ByteChannel {
   ref?(): void;
   /** A pending read no longer keeps the process alive (an idle client in a script). */
   unref?(): void;
+  /**
+   * The minion id the transport itself authenticated on the other end (a
+   * NATS session on that minion's subjects); absent for local sockets.
+   */
+  readonly authenticatedId?: string;
 }
 
 /** Opens connections to one bus: its pub side (to listen) and pull side (to fire). */

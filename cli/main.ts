@@ -21,6 +21,7 @@ import { runMinion } from "./minion_command.ts";
 import { runCall } from "./call_command.ts";
 import { parseJobArgs, runJobCommand } from "./job_command.ts";
 import { PROXY_OPTIONS, runProxyCommand } from "./proxy_command.ts";
+import { KEY_OPTIONS, runKeyCommand } from "./key_command.ts";
 import { untilStopSignal } from "./signals.ts";
 import { EXIT, type Values } from "./exit_codes.ts";
 import { indentFrom, outFrom, printOutput } from "./shared_options.ts";
@@ -52,6 +53,7 @@ const OPTIONS = {
   },
   run: { out: { type: "string" }, "out-indent": { type: "string" } },
   proxy: PROXY_OPTIONS,
+  key: KEY_OPTIONS,
   fire: { node: { type: "string" }, timeout: { type: "string" } },
   watch: {
     count: { type: "string", short: "n" },
@@ -130,6 +132,8 @@ async function dispatch(args: string[]): Promise<number> {
       return await runRunner(values, positionals);
     case "proxy":
       return await runProxyCommand(values, positionals, await configFor("master", values));
+    case "key":
+      return await runKeyCommand(values, positionals, await configFor("master", values));
     case "fire":
       return await fire(values, positionals[0], positionals.slice(1), "fire");
     case "watch":

@@ -38,6 +38,8 @@ Commands:
   run event.send <tag> [data]  fire an event on the master bus (data as YAML or JSON)
   run manage.up|down|status    the minions connected to the master, or known but gone
   proxy <target> <fun> [args]  run a function on roster devices through proxy modules (salt-sproxy)
+  key [-L|-a ID|-A|-r ID|-R|-d ID|-D|-f ID|-F] [-y]  the master's minion keys, as salt-key
+                               (transport: nats)
   watch [PATTERN]              short form of state.event (--count N, --pretty, --json)
   fire <tag> [data]            short form of event.send
 
@@ -55,8 +57,26 @@ ${COMMON}`;
  * ```
  */
 export const HELP: Readonly<
-  Record<"master" | "api" | "minion" | "call" | "run" | "proxy" | "fire" | "watch", string>
+  Record<
+    "master" | "api" | "minion" | "call" | "run" | "proxy" | "fire" | "watch" | "key",
+    string
+  >
 > = {
+  key: `Usage: cli.ts key [-L | -a ID | -A | -r ID | -R | -d ID | -D | -f ID | -F] [-y]
+
+The master's minion keys, as salt-key (in pki_dir, by default <sock_dir>/pki):
+  -L, --list-all     list the keys by state (the default; --out json for JSON)
+  -a, --accept ID    accept the pending keys ID (a glob) names
+  -A, --accept-all   accept every pending key
+  -r, --reject ID    reject the pending keys ID names   (-R: all)
+  -d, --delete ID    delete the keys ID names           (-D: all)
+  -f, --finger ID    print the keys' fingerprints       (-F: all)
+  -y, --yes          do not ask before changing keys
+      --include-rejected, --include-denied, --include-accepted  widen -a / -r
+A running master with transport: nats applies a change within seconds: an
+accepted minion may connect, a deleted or rejected one is cut off.
+
+${COMMON}`,
   master: `Usage: cli.ts master [--sock-dir DIR] [--config FILE]
 
 Runs the master bus: a broker Worker listening on <sock_dir>/master_event_pub.ipc

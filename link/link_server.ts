@@ -21,6 +21,9 @@ import { isMapping } from "../bus/mapping.ts";
 import { LinkConnection, type LinkMessage } from "./link_connection.ts";
 import { PublishedJobs, type PublishedJobsOptions } from "./published_jobs.ts";
 
+/** What a minion on another host (an authenticated network link) may send after its hello. */
+const REMOTE_COMMANDS = new Set(["_minion_event", "_return", "_ping"]);
+
 /** Default heartbeat interval of a minion's link, in ms (`link_heartbeat_interval: 5`). */
 export const DEFAULT_HEARTBEAT_MS = 5_000;
 
@@ -274,7 +277,7 @@ export class MinionLinkServer implements AsyncDisposable {
     try {
       for await (const message of connection.messages()) {
         if (peer === null) {
-          const hello = this.#hello(message, connection);
+          const hello = this.#hello(message, connection, channel.authenticatedId);
           if (typeof hello === "string") {
             connection.send("_refused", { error: hello });
             await connection.drain();
@@ -285,6 +288,22 @@ export class MinionLinkServer implements AsyncDisposable {
         }
         peer.heard(this.#now());
         if (message.tag === "_heartbeat") continue;
+        if (channel.authenticatedId !== undefined && !REMOTE_COMMANDS.has(message.tag)) {
+          // A minion on another host speaks for itself only: no jobs, no manage.
+          const mid = message.data.mid;
+          this.#log.warning(
+            `minion link: refused ${message.tag} from minion ${peer.id} over the network: ` +
+              "only the master's own host may publish jobs or ask manage requests",
+          );
+          if (mid !== undefined) {
+            peer.send("_reply", {
+              mid,
+              ok: false,
+              error: `${message.tag} is not allowed from a minion on another host`,
+            });
+          }
+          continue;
+        }
         await this.#dispatch(message, peer);
       }
     } catch (err) {
@@ -307,12 +326,23 @@ export class MinionLinkServer implements AsyncDisposable {
   }
 
   /** The peer a `_hello` makes, or why it is refused (for a second live minion). */
-  #hello(message: LinkMessage, connection: LinkConnection): Peer | string {
+  #hello(
+    message: LinkMessage,
+    connection: LinkConnection,
+    authenticatedId: string | undefined,
+  ): Peer | string {
     const { role, id, pid, grains, heartbeat_ms } = message.data;
     if (message.tag !== "_hello" || (role !== "minion" && role !== "client")) {
       throw new LinkRequestError(`expected _hello first, got ${JSON.stringify(message.tag)}`);
     }
     if (typeof id !== "string" || id === "") throw new LinkRequestError("_hello without an id");
+    if (authenticatedId !== undefined && id !== authenticatedId) {
+      this.#log.warning(
+        `minion link: refused a hello as ${JSON.stringify(id)} on the link of minion ` +
+          `${authenticatedId}: a minion may only act as itself`,
+      );
+      return `this link is minion ${authenticatedId}'s: it cannot say hello as ${id}`;
+    }
     const now = this.#now();
     const heartbeatMs = typeof heartbeat_ms === "number" && Number.isFinite(heartbeat_ms) &&
         heartbeat_ms > 0

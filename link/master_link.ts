@@ -206,6 +206,7 @@ export class MasterLink implements AsyncDisposable {
       this.#stop.abort();
     }
     await this.#running;
+    await this.#options.dialer.close?.();
   }
 
   /** Same as {@linkcode close}, for `await using`. */
@@ -391,6 +392,7 @@ export async function requestMaster(
   try {
     channel = await options.dialer.dial();
   } catch (err) {
+    await options.dialer.close?.();
     throw permissionError(err, `reaching the master at ${options.dialer.describe()}`) ??
       new MasterRequestError(
         `no master listening at ${options.dialer.describe()}: ${(err as Error).message}`,
@@ -424,5 +426,6 @@ export async function requestMaster(
   } finally {
     clearTimeout(timer);
     connection.close();
+    await options.dialer.close?.();
   }
 }

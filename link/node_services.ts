@@ -54,7 +54,7 @@ export const socketServices: NodeServices = Object.freeze({
     return new EventClient(busConnectorFor(config), config, log, options);
   },
   masterLink(config: BusConfig, options: Omit<MasterLinkOptions, "dialer">): MasterLink {
-    return new MasterLink({ ...options, dialer: linkDialerFor(config) });
+    return new MasterLink({ ...options, dialer: linkDialerFor(config, options.log) });
   },
   requestMaster(
     config: BusConfig,

@@ -14,6 +14,8 @@ import { Reactor } from "../reactor/reactor.ts";
 import { startEngines } from "../engines/start_engines.ts";
 import type { EngineSupervisor } from "../engines/supervisor.ts";
 import { listenLink } from "../transport/link_transport.ts";
+import { mergeListeners } from "../transport/merged_listener.ts";
+import { type NatsLink, startNatsLink } from "./nats_link.ts";
 import { publishJob, type PublishRequest, serveJobs } from "./job_publisher.ts";
 import { jobCacheComponent } from "./job_cache.ts";
 import { eventReturnComponent } from "./event_return.ts";
@@ -35,12 +37,22 @@ import { PresenceReporter } from "./presence.ts";
  */
 export function linkServerComponent(): MasterComponent {
   let server: MinionLinkServer | null = null;
+  let nats: NatsLink | null = null;
   return {
     name: "link",
     async start(ctx: MasterContext) {
       const { known_minions_expire: expire, known_minions_max: knownMax } = ctx.config;
+      const unix = await listenLink(ctx.config, { log: ctx.log });
+      if (ctx.config.transport === "nats") {
+        try {
+          nats = await startNatsLink(ctx);
+        } catch (err) {
+          await unix.close();
+          throw err;
+        }
+      }
       server = MinionLinkServer.listen({
-        listener: await listenLink(ctx.config, { log: ctx.log }),
+        listener: nats ? mergeListeners([unix, nats.listener]) : unix,
         log: ctx.log,
         maxFrameSize: ctx.config.max_frame_size,
         knownExpireMs: typeof expire === "number" ? expire * 1000 : undefined,
@@ -50,6 +62,7 @@ export function linkServerComponent(): MasterComponent {
       ctx.setMinions(server);
     },
     async close() {
+      nats?.close();
       await server?.close();
     },
   };

@@ -3,7 +3,8 @@
  * `python3-msgpack` (the Python interop tests speak Salt's wire format from a
  * non-Deno process), `chromium` (the browser tests), `postgresql` and
  * `postgresql-client` (the tests start a private PostgreSQL cluster),
- * `salt-pepper` (the real salt-api client) and `nats-server`. `deno task
+ * `salt-pepper` (the real salt-api client), `nats-server`, `iproute2` (network
+ * namespaces as hosts) and `openssl` (TLS certificates). `deno task
  * test` runs this first, so the README's one test command works on a fresh
  * machine that has only Node.js and npm.
  *
@@ -65,6 +66,8 @@ export const PREREQUISITES: readonly Prerequisite[] = [
   { pkg: "postgresql-client", present: () => isFile("/usr/bin/psql") },
   { pkg: "salt-pepper", present: () => isFile("/usr/bin/salt-pepper") },
   { pkg: "nats-server", present: () => isFile("/usr/sbin/nats-server") },
+  { pkg: "iproute2", present: () => isFile("/usr/sbin/ip").then((a) => a || isFile("/sbin/ip")) },
+  { pkg: "openssl", present: () => isFile("/usr/bin/openssl") },
 ];
 
 /**

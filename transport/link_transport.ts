@@ -13,26 +13,31 @@ import { createLogger, type Logger } from "../bus/log.ts";
 import { defaultSockDir } from "../bus/paths.ts";
 import type { ByteChannel } from "../bus/transport.ts";
 import { dialEndpoint, listenEndpoint } from "./endpoint.ts";
+import type { LinkDialer, LinkListener } from "./link_endpoints.ts";
 import { masterLinkPath } from "./link_paths.ts";
 import { ensureSockDir } from "./sock_dir.ts";
+import { natsServersOf } from "./nats_connect.ts";
+import { NatsLinkDialer } from "./nats_link.ts";
+import { loadNodeKey } from "./nkey_file.ts";
+import { join } from "node:path";
 
-/** Opens connections to the master's link. */
-export interface LinkDialer {
-  /** Connects; rejects when the master is not there. */
-  dial(): Promise<ByteChannel>;
-  /** Where the master is, for messages. */
-  describe(): string;
+/**
+ * Where a node keeps its keys (`pki_dir`): by default `<sock_dir>/pki`,
+ * private like the sock_dir (Salt's is `/etc/salt/pki/<node>`).
+ *
+ * @example
+ * ```ts
+ * import { pkiDirOf } from "./link_transport.ts";
+ * pkiDirOf({ sock_dir: "/run/saltbus/master" }); // "/run/saltbus/master/pki"
+ * ```
+ */
+export function pkiDirOf(config: { pki_dir?: unknown; sock_dir: string }): string {
+  return typeof config.pki_dir === "string" && config.pki_dir !== ""
+    ? config.pki_dir
+    : join(config.sock_dir, "pki");
 }
 
-/** The master's side: accepts link connections. */
-export interface LinkListener {
-  /** Where it listens, for messages. */
-  readonly address: string;
-  /** The connections, as they come; ends when closed (accept errors are retried). */
-  accept(): AsyncIterable<ByteChannel>;
-  /** Stops listening (its socket file is removed if it is still this listener's). */
-  close(): Promise<void>;
-}
+export type { LinkDialer, LinkListener } from "./link_endpoints.ts";
 
 /**
  * A {@linkcode LinkDialer} for a socket address (a path, or `tcp://…`).
@@ -75,8 +80,20 @@ export class SocketLinkDialer implements LinkDialer {
  * // "/tmp/m/master_minion_link.ipc"
  * ```
  */
-export function linkDialerFor(config: BusConfig): LinkDialer {
+export function linkDialerFor(config: BusConfig, log?: Logger): LinkDialer {
   if (config.node === "master") return new SocketLinkDialer(masterLinkPath(config.sock_dir));
+  if (config.transport === "nats") {
+    const source = typeof config.conf_file === "string" ? config.conf_file : "the minion config";
+    const { servers, tls } = natsServersOf(config as Record<string, unknown>, source);
+    const pkiDir = pkiDirOf(config);
+    return new NatsLinkDialer({
+      id: config.id!,
+      servers,
+      tls,
+      key: () => loadNodeKey(pkiDir, "minion"),
+      log: log ?? createLogger(config.log_level),
+    });
+  }
   const master = config.master ?? "local";
   if (master !== "local") {
     throw new ConfigError(

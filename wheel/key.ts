@@ -1,21 +1,29 @@
 /**
- * The wheel's `key` functions (Salt's `salt/wheel/key.py`). saltbus has no
- * minion key registry yet (it comes with the network transport): every
- * minion the master knows (connected now, or seen lately) counts as an
- * accepted key, and no key is pending, rejected or denied. Asking to
- * reject or delete a known minion's key is refused with a clear error
- * rather than pretending; accepting answers as Salt does for keys that are
- * already accepted.
+ * The wheel's `key` functions (Salt's `salt/wheel/key.py`). With
+ * `transport: nats` they work on the master's key registry (`<pki_dir>`,
+ * the same one `cli.ts key` changes and the running master applies). On
+ * one host (the Unix link) there are no keys: every minion the master
+ * knows (connected now, or seen lately) counts as an accepted key, and no
+ * key is pending, rejected or denied; asking to reject or delete a known
+ * minion's key is then refused with a clear error rather than pretending.
  *
  * @module
  */
 import { UsageError } from "../bus/errors.ts";
+import { type KeyMatch, KeyRegistry } from "../link/key_registry.ts";
+import { pkiDirOf } from "../transport/link_transport.ts";
 import { knownMinions } from "../runners/minion_cache.ts";
 import { matchKeys } from "./key_match.ts";
 import type { WheelContext } from "./wheel_context.ts";
 
 const NO_REGISTRY = "saltbus has no minion key registry yet (it comes with the network " +
   "transport): the master accepts every minion that connects to its socket";
+
+/** The key registry, when the master has one (`transport: nats`). */
+function registryOf(ctx: WheelContext): Promise<KeyRegistry> | null {
+  const opts = ctx.opts as { transport?: unknown; sock_dir: string; pki_dir?: unknown };
+  return opts.transport === "nats" ? KeyRegistry.open(pkiDirOf(opts)) : null;
+}
 
 async function acceptedKeys(ctx: WheelContext): Promise<string[]> {
   const { up, down } = await knownMinions(ctx);
@@ -43,6 +51,8 @@ function byState(ids: string[]): Record<string, string[]> {
  * ```
  */
 export async function list_all(this: WheelContext): Promise<Record<string, string[]>> {
+  const registry = registryOf(this);
+  if (registry) return { ...(await (await registry).list()), local: [] };
   return {
     minions: await acceptedKeys(this),
     minions_pre: [],
@@ -74,6 +84,14 @@ export async function accept(
   include_rejected: unknown = false,
   include_denied: unknown = false,
 ): Promise<Record<string, string[]>> {
+  const registry = registryOf(this);
+  if (registry) {
+    const moved = await (await registry).accept(match as KeyMatch, {
+      includeRejected: include_rejected === true,
+      includeDenied: include_denied === true,
+    });
+    return byState(Object.values(moved).flat().sort()); // Salt answers by the new state
+  }
   void include_rejected; // nothing is rejected or denied
   void include_denied;
   return byState(matchKeys(await acceptedKeys(this), match));
@@ -101,6 +119,15 @@ export async function reject(
   include_accepted: unknown = false,
   include_denied: unknown = false,
 ): Promise<Record<string, string[]>> {
+  const registry = registryOf(this);
+  if (registry) {
+    const moved = await (await registry).reject(match as KeyMatch, {
+      includeAccepted: include_accepted === true,
+      includeDenied: include_denied === true,
+    });
+    const ids = Object.values(moved).flat().sort();
+    return ids.length === 0 ? {} : { minions_rejected: ids };
+  }
   void include_denied;
   const matched = matchKeys(await acceptedKeys(this), match);
   if (include_accepted && matched.length > 0) {
@@ -124,6 +151,11 @@ export async function reject(
  * ```
  */
 export async function delete_(this: WheelContext, match: unknown): Promise<Record<string, never>> {
+  const registry = registryOf(this);
+  if (registry) {
+    await (await registry).delete(match as KeyMatch);
+    return {};
+  }
   const matched = matchKeys(await acceptedKeys(this), match);
   if (matched.length > 0) {
     throw new UsageError(
@@ -135,8 +167,8 @@ export async function delete_(this: WheelContext, match: unknown): Promise<Recor
 
 /**
  * Salt's `key.finger`: `{state: {id: fingerprint}}` of the keys `match`
- * names. saltbus keeps no key material, so there is no fingerprint to show
- * and the answer is `{}`, as Salt's for a match without keys.
+ * names (SHA-256 of the public key, `aa:bb:…`). On one host saltbus keeps
+ * no key material, so the answer is `{}`, as Salt's for a match without keys.
  *
  * CLI Example: `wheel.cmd('key.finger', match='minion1')`
  *
@@ -148,12 +180,18 @@ export async function delete_(this: WheelContext, match: unknown): Promise<Recor
  * await finger.call(ctx, "web1"); // {}
  * ```
  */
-export function finger(
+export async function finger(
   this: WheelContext,
   match: unknown,
   hash_type: unknown = null,
-): Record<string, Record<string, string>> {
-  void match;
-  void hash_type;
+): Promise<Record<string, Record<string, string>>> {
+  void hash_type; // always sha256
+  const registry = registryOf(this);
+  if (registry) {
+    return await (await registry).finger(match as KeyMatch) as Record<
+      string,
+      Record<string, string>
+    >;
+  }
   return {};
 }
