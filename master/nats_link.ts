@@ -168,7 +168,8 @@ export async function startNatsLink(ctx: MasterContext): Promise<NatsLink> {
       break;
     } catch (err) {
       // A reload that has not landed yet looks like an authorization violation for a moment.
-      if (Date.now() - started > CONNECT_TRIES_MS) throw err;
+      const authorization = /authorization violation/i.test((err as Error).message);
+      if (!authorization || Date.now() - started > CONNECT_TRIES_MS) throw err;
       await new Promise((r) => setTimeout(r, 250));
     }
   }

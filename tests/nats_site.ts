@@ -44,10 +44,13 @@ export interface NatsSite extends AsyncDisposable {
   certs: Certs | null;
   /** Starts the master (in the hub). */
   master(): Promise<Daemon>;
-  /** Starts a minion daemon on its host; `extra` config lines are added. */
-  minion(id: string, extra?: string): Promise<Daemon>;
+  /**
+   * Starts a minion daemon on its host; `extra` config lines are added
+   * (`tls: false` leaves out the site's `nats_tls`). Resolves once it is ready.
+   */
+  minion(id: string, extra?: string, options?: { tls?: boolean }): Promise<Daemon>;
   /** A minion's config file (written on first use). */
-  minionConf(id: string, extra?: string): Promise<string>;
+  minionConf(id: string, extra?: string, options?: { tls?: boolean }): Promise<string>;
   /** A minion's sock_dir. */
   minionDir(id: string): string;
   /** Runs `cli.ts <args>` on `host` ("hub" or a minion id) to completion. */
@@ -161,12 +164,12 @@ export async function startNatsSite(options: NatsSiteOptions): Promise<NatsSite>
       return { code: status.code, stdout, stderr };
     };
     const minionDir = (id: string) => join(root, `minion-${id}`);
-    const minionConf = async (id: string, extra = "") => {
+    const minionConf = async (id: string, extra = "", opts: { tls?: boolean } = {}) => {
       const file = join(root, `minion-${id}.conf`);
       await Deno.writeTextFile(
         file,
         `id: ${id}\nsock_dir: ${minionDir(id)}\ntransport: nats\nnats_servers: [${natsUrl}]\n` +
-          `${tlsLines}${extra}`,
+          `${opts.tls === false ? "" : tlsLines}${extra}`,
       );
       return file;
     };
@@ -179,8 +182,9 @@ export async function startNatsSite(options: NatsSiteOptions): Promise<NatsSite>
       root,
       certs,
       master: () => start("hub", ["master", "-c", masterConf], "master bus ready"),
-      async minion(id, extra) {
-        return await start(id, ["minion", "-c", await minionConf(id, extra)], `minion ${id} ready`);
+      async minion(id, extra, opts) {
+        const conf = await minionConf(id, extra, opts);
+        return await start(id, ["minion", "-c", conf], `minion ${id} ready`);
       },
       minionConf,
       minionDir,

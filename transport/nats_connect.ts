@@ -20,7 +20,7 @@ import {
   type NodeConnectionOptions,
 } from "npm:@nats-io/transport-node@3.4.0";
 import { isIP } from "node:net";
-import { ConfigError } from "../bus/errors.ts";
+import { ConfigError, SaltbusError } from "../bus/errors.ts";
 import type { Logger } from "../bus/log.ts";
 
 export type { NatsConnection };
@@ -57,6 +57,23 @@ export interface NatsSettings {
   inboxPrefix?: string;
   /** Connection name, shown by the server. */
   name: string;
+}
+
+/**
+ * NATS cannot be reached: the message says why (refused, credentials, TLS).
+ *
+ * @example
+ * ```ts
+ * import { NatsUnreachableError } from "./nats_connect.ts";
+ * throw new NatsUnreachableError("no NATS server at nats://10.0.0.1:4222 (connection refused)");
+ * ```
+ */
+export class NatsUnreachableError extends SaltbusError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "NatsUnreachableError";
+  }
 }
 
 let guardInstalled = false;
@@ -131,7 +148,7 @@ export function explainNatsError(err: unknown, servers: readonly string[]): stri
 /**
  * Opens a NATS connection that reconnects forever.
  *
- * @throws {Error} with {@linkcode explainNatsError}'s sentence when the first
+ * @throws {NatsUnreachableError} with {@linkcode explainNatsError}'s sentence when the first
  * connection fails (the caller decides whether to retry).
  * @example
  * ```ts
@@ -179,7 +196,7 @@ export async function connectNats(settings: NatsSettings, log: Logger): Promise<
   try {
     nc = await connect(options);
   } catch (err) {
-    throw new Error(explainNatsError(err, settings.servers), { cause: err });
+    throw new NatsUnreachableError(explainNatsError(err, settings.servers), { cause: err });
   }
   return nc;
 }
