@@ -33,4 +33,4 @@ export {
 } from "./auth.ts";
 export { CLIENT_DROPPED_TAG, MISSED_TAG } from "./sse.ts";
 export type { EventBatch, EventHub, EventHubOptions, HubClient, LiveEvent } from "./event_hub.ts";
-export type { History, HistoryEntry, Resume } from "./history.ts";
+export type { History, HistoryEntry, HistoryStore, Resume } from "./history.ts";

@@ -7,7 +7,8 @@
  * Scenarios: forward-1x1, forward-1x10, library, inproc, latency, memory,
  * memory-trickle, redis (reference figure), call, caller, jobs-10, proxy-1000, the HTTP
  * API's api-sse-1, api-sse-100, api-browser (api.ts), api-lowstate, api-jobs
- * (api_routes.ts), and event-return-sqlite,
+ * (api_routes.ts), nats-jobs-10, nats-1000, nats-minion-event (nats_scenarios.ts),
+ * and event-return-sqlite,
  * event-return-pg, reactor (events_act.ts). Events are Salt job returns of 200 bytes a frame.
  *
  * Throughput figures are measured with credit flow control (credit.ts): the
@@ -23,6 +24,7 @@ import type { SubscriberResult } from "./raw_subscriber_proc.ts";
 import { Proc, readRss, startMaster, stopAll, withTimeout } from "./procs.ts";
 import { API_SCENARIOS } from "./api.ts";
 import { API_ROUTE_SCENARIOS } from "./api_routes.ts";
+import { NATS_SCENARIOS } from "./nats_scenarios.ts";
 import { MINION_SCENARIOS } from "./minion_scenarios.ts";
 import { PROXY_SCENARIOS } from "./proxy_scenarios.ts";
 import { EVENTS_ACT_SCENARIOS } from "./events_act.ts";
@@ -454,6 +456,7 @@ const scenarios: Scenario[] = [
   ...PROXY_SCENARIOS,
   ...API_SCENARIOS,
   ...API_ROUTE_SCENARIOS,
+  ...NATS_SCENARIOS,
   ...EVENTS_ACT_SCENARIOS,
 ];
 

@@ -6,6 +6,7 @@
  */
 import { ConfigError } from "../bus/errors.ts";
 import { PgjsonbReturner } from "./pgjsonb.ts";
+import { JetStreamReturner } from "./jetstream.ts";
 import type { Returner } from "./returner.ts";
 import { findCustomReturner, openCustomReturner } from "./custom.ts";
 import { cacheDirOf, DEFAULT_KEEP_JOBS_SECONDS, SqliteReturner } from "./sqlite.ts";
@@ -23,6 +24,7 @@ const BUILTIN: Readonly<Record<string, (opts: Opts) => Promise<Returner>>> = {
     });
   },
   pgjsonb: (opts) => PgjsonbReturner.open(opts),
+  jetstream: (opts) => JetStreamReturner.open(opts),
 };
 
 /** The built-in returners' names. */

@@ -79,6 +79,7 @@ export async function startNatsSite(options: NatsSiteOptions): Promise<NatsSite>
   const cleanups: (() => Promise<void>)[] = [];
   const daemons: Daemon[] = [];
   const clients: EventClient[] = [];
+  const hungDaemons: string[] = [];
   try {
     const hubIp = hosts ? hosts.addr("hub") : "127.0.0.1";
     const certs = options.certs ? await options.certs(hubIp) : null;
@@ -134,7 +135,21 @@ export async function startNatsSite(options: NatsSiteOptions): Promise<NatsSite>
           try {
             child.kill("SIGTERM");
           } catch { /* gone */ }
+          // A daemon must stop on SIGTERM; one that does not is killed and reported.
+          let hung = false;
+          const timer = setTimeout(() => {
+            hung = true;
+            try {
+              child.kill("SIGKILL");
+            } catch { /* gone */ }
+          }, 15_000);
           const status = await child.status;
+          clearTimeout(timer);
+          if (hung) {
+            hungDaemons.push(
+              `${args.join(" ")}:\n${stderr.text.split("\n").slice(-15).join("\n")}`,
+            );
+          }
           await stderr.done;
           await stdout.done;
           return status.code;
@@ -203,6 +218,11 @@ export async function startNatsSite(options: NatsSiteOptions): Promise<NatsSite>
         await certs?.cleanup();
         await hosts?.cleanup();
         await Deno.remove(root, { recursive: true });
+        if (hungDaemons.length > 0) {
+          throw new Error(
+            `daemons did not stop on SIGTERM within 15 s:\n${hungDaemons.join("\n")}`,
+          );
+        }
       },
     };
   } catch (err) {

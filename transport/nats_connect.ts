@@ -202,6 +202,28 @@ export async function connectNats(settings: NatsSettings, log: Logger): Promise<
 }
 
 /**
+ * Drains `nc` (flushing what was published), but never waits more than
+ * `ms`: a connection that is reconnecting (its server gone, or its
+ * credentials refused) is closed instead.
+ *
+ * @example
+ * ```ts
+ * import { closeNats, connectNats } from "./nats_connect.ts";
+ * import { createLogger } from "../bus/log.ts";
+ * const nc = await connectNats({ servers: ["nats://127.0.0.1:4222"], name: "demo" }, createLogger("info"));
+ * await closeNats(nc);
+ * ```
+ */
+export async function closeNats(nc: NatsConnection, ms = 2000): Promise<void> {
+  if (nc.isClosed()) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => timer = setTimeout(resolve, ms));
+  await Promise.race([nc.drain().catch(() => {}), late]);
+  clearTimeout(timer);
+  if (!nc.isClosed()) await nc.close().catch(() => {});
+}
+
+/**
  * The NATS settings of a config (`nats_servers`, `nats_tls`).
  *
  * @throws {ConfigError} naming the option and `source`.

@@ -20,7 +20,13 @@ import type { NatsConnection } from "npm:@nats-io/transport-node@3.4.0";
 import type { Logger } from "../bus/log.ts";
 import type { ByteChannel } from "../bus/transport.ts";
 import type { LinkDialer, LinkListener } from "./link_endpoints.ts";
-import { connectNats, explainNatsError, type NatsSettings, type NatsTls } from "./nats_connect.ts";
+import {
+  closeNats,
+  connectNats,
+  explainNatsError,
+  type NatsSettings,
+  type NatsTls,
+} from "./nats_connect.ts";
 import {
   decodeHeader,
   encodeFrame,
@@ -44,6 +50,7 @@ function watchStatus(
   sessions: () => Iterable<NatsSession>,
   log: Logger,
   label: string,
+  onAuthRefused?: () => void,
 ): void {
   (async () => {
     for await (const status of nc.status()) {
@@ -55,9 +62,12 @@ function watchStatus(
           log.info(`${label}: NATS reconnected to ${status.server}`);
           for (const session of sessions()) session.resync();
           break;
-        case "error":
-          log.warning(`${label}: NATS: ${status.error?.message ?? status.error}`);
+        case "error": {
+          const text = `${status.error?.message ?? status.error}`;
+          log.warning(`${label}: NATS: ${text}`);
+          if (onAuthRefused && /authorization violation/i.test(text)) onAuthRefused();
           break;
+        }
       }
     }
   })().catch(() => {});
@@ -185,7 +195,7 @@ export class NatsLinkDialer implements LinkDialer {
     for (const session of sessions) session.close();
     const nc = this.#nc;
     this.#nc = null;
-    if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close());
+    if (nc) await closeNats(nc);
     for (const session of sessions) session.dispose();
   }
 
@@ -220,7 +230,12 @@ export class NatsLinkDialer implements LinkDialer {
         this.#sessions.get(header.session)?.receive(header, msg.data.subarray(HEADER_SIZE));
       },
     });
-    watchStatus(nc, () => this.#sessions.values(), log, `minion ${id}`);
+    watchStatus(nc, () => this.#sessions.values(), log, `minion ${id}`, () => {
+      // The server no longer knows this key (deleted or rejected on the master):
+      // stop reconnecting with it and ask to be accepted again.
+      log.warning(`minion ${id}: NATS refuses this minion's key now: the master cut it off`);
+      nc.close().catch(() => {});
+    });
     nc.closed().then((err) => {
       for (const session of [...this.#sessions.values()]) {
         session.abort(err ? explainNatsError(err, servers) : "NATS connection closed");
@@ -368,7 +383,7 @@ export class NatsLinkListener implements LinkListener {
     this.#wake?.();
     const sessions = [...this.#sessions.values()];
     for (const session of sessions) session.close();
-    await this.#nc.drain().catch(() => this.#nc.close());
+    await closeNats(this.#nc);
     for (const session of sessions) session.dispose();
   }
 
