@@ -137,9 +137,24 @@ export async function startNatsLink(ctx: MasterContext): Promise<NatsLink> {
     return reply;
   };
   // Keeps the authorization file and the live sessions in step with the registry.
-  let syncing: Promise<void> = Promise.resolve();
-  const sync = () =>
-    syncing = syncing.then(async () => {
+  // Requests during a run share one more run: a burst of 1,000 new keys
+  // costs a few reloads of the server, not 1,000.
+  let current: Promise<void> | null = null;
+  let next: Promise<void> | null = null;
+  const sync = (): Promise<void> => {
+    if (next) return next;
+    if (!current) {
+      current = syncOnce().finally(() => current = null);
+      return current;
+    }
+    next = current.then(() => {
+      next = null;
+      return sync();
+    });
+    return next;
+  };
+  const syncOnce = () =>
+    Promise.resolve().then(async () => {
       const now = await acceptedKeys(registry);
       const same = now.size === accepted.size &&
         [...now].every(([id, pub]) => accepted.get(id) === pub);

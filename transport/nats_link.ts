@@ -396,7 +396,13 @@ export class NatsLinkListener implements LinkListener {
         const id = decodeToken(token);
         if (id === null || msg.data.length !== 16) return;
         const sid = [...msg.data].map((b) => b.toString(16).padStart(2, "0")).join("");
-        if (!this.#sessions.has(sid)) this.#open(sid, id, token);
+        if (!this.#sessions.has(sid)) {
+          // A minion restarted after dying without FIN: its old sessions get a second to answer.
+          for (const old of this.#sessions.values()) {
+            if (old.authenticatedId === id) old.probe(1000);
+          }
+          this.#open(sid, id, token);
+        }
         msg.respond("ok");
       },
     });

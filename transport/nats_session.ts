@@ -182,6 +182,7 @@ export class NatsSession implements ByteChannel {
   #unackedBytes = 0;
   #lastProgress = Date.now();
   #lastHeard = Date.now();
+  #heard = 0; // frames received, for probes
   #pendingAck = 0;
   #ackTimer: ReturnType<typeof setTimeout> | null = null;
   #lastSync = 0;
@@ -269,6 +270,7 @@ export class NatsSession implements ByteChannel {
   receive(header: FrameHeader, payload: Uint8Array): void {
     if (this.#ended && header.type !== FRAME.SYNC) return;
     this.#lastHeard = Date.now();
+    this.#heard++;
     this.#acknowledged(header.ack);
     switch (header.type) {
       case FRAME.DATA:
@@ -296,12 +298,30 @@ export class NatsSession implements ByteChannel {
         return;
       case FRAME.SYNC:
         this.#resend();
+        this.#flushAck(); // also the answer to a probe: "I am here"
         return;
       case FRAME.RESET:
         this.#options.log.info(`${this.#options.label}: the peer does not know this session`);
         this.#end();
         return;
     }
+  }
+
+  /**
+   * Asks the peer whether it is still there (a `SYNC`, which a live peer
+   * answers at once); ends the session when nothing is heard within `ms`.
+   * The master probes a minion's old sessions when it opens a new one: a
+   * minion that died without `FIN` is then replaced in a second, not after
+   * its missed heartbeats.
+   */
+  probe(ms: number): void {
+    if (this.#ended) return;
+    const before = this.#heard;
+    this.#options.publish(encodeFrame(FRAME.SYNC, this.#sid, 0, this.#received));
+    const timer = setTimeout(() => {
+      if (!this.#ended && this.#heard === before) this.abort("no answer to a probe");
+    }, ms);
+    Deno.unrefTimer(timer);
   }
 
   /** Stops resending (once the NATS connection is closing); ends the session too. */

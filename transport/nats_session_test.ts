@@ -104,3 +104,18 @@ Deno.test("NatsSession: FIN ends the peer's stream after the data; a full outbox
     p.dispose();
   }
 });
+
+Deno.test("NatsSession: a probe ends a session whose peer is gone, and keeps a live one", async () => {
+  const p = pair();
+  try {
+    p.a.probe(100);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(p.a.ended, false, "a live peer answers");
+    p.cut(true);
+    p.a.probe(100);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(p.a.ended, true, "nothing heard: ended");
+  } finally {
+    p.dispose();
+  }
+});
