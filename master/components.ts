@@ -58,7 +58,7 @@ export function linkServerComponent(): MasterComponent {
         knownExpireMs: typeof expire === "number" ? expire * 1000 : undefined,
         knownMax: typeof knownMax === "number" ? knownMax : undefined,
       });
-      handleMinionLoads(server, ctx.events, ctx.log);
+      handleMinionLoads(server, ctx.events, ctx.log, ctx.config);
       ctx.setMinions(server);
     },
     async close() {

@@ -11,7 +11,9 @@
  * @module
  */
 import type { EventClient } from "../bus/event_client.ts";
-import { isJid } from "../bus/jid.ts";
+import { genJid, isJid } from "../bus/jid.ts";
+import type { BusConfig } from "../bus/config.ts";
+import { storedJobMinions } from "../returners/sqlite_pages.ts";
 import type { Logger } from "../bus/log.ts";
 import { tagify } from "../bus/tagify.ts";
 import { reservedTagReason } from "../link/reserved_tags.ts";
@@ -41,6 +43,7 @@ export function handleMinionLoads(
   server: MinionLinkServer,
   events: EventClient,
   log: Logger,
+  config?: BusConfig,
 ): void {
   const fire = async (data: Record<string, unknown>, tag: string, peer: LinkPeer) => {
     const sent = await events.fireEvent(data, tag);
@@ -61,11 +64,24 @@ export function handleMinionLoads(
     const { tok: _tok, ...event } = load;
     return fire(event, load.tag, peer);
   });
+  // Jobs published before this master started are not in its registry; their
+  // returns (queued by the minions while it was away) are taken once each when
+  // the job cache says the job went to that minion.
+  const startJid = genJid();
+  const earlier = new Set<string>();
+  const fromEarlierRun = (jid: string, id: string): boolean => {
+    if (jid.slice(0, 20) >= startJid || earlier.has(`${jid} ${id}`) || !config) return false;
+    if (!(storedJobMinions(config, jid) ?? []).includes(id)) return false;
+    if (earlier.size >= 100_000) earlier.clear();
+    earlier.add(`${jid} ${id}`);
+    log.info(`_return from minion ${id} for job ${jid}, published before this master started`);
+    return true;
+  };
   server.handle("_return", (message, peer) => {
     const load = ownLoad(message, peer);
     if (!isJid(load.jid)) throw new LinkRequestError(`_return without a valid jid`);
     const refusal = peer.role === "minion"
-      ? (server.jobs.acceptReturn(load.jid, peer.id)
+      ? (server.jobs.acceptReturn(load.jid, peer.id) || fromEarlierRun(load.jid, peer.id)
         ? null
         : `job ${load.jid} was not published to minion ${peer.id}, or it returned already`)
       : server.jobs.isPublished(load.jid)

@@ -63,3 +63,40 @@ export function* iterateJobs(
     db.close();
   }
 }
+
+/**
+ * The minions a stored job was published to (`Minions` of its load), or
+ * `null` when the job cache has no such job (or no file).
+ *
+ * @example
+ * ```ts
+ * import { storedJobMinions } from "./sqlite_pages.ts";
+ * storedJobMinions({ node: "master", cachedir: "/var/cache/saltbus" }, "20261202010203040506");
+ * // ["web1", "web2"]
+ * ```
+ */
+export function storedJobMinions(
+  opts: { node: "master" | "minion"; cachedir?: unknown; sock_dir?: unknown },
+  jid: string,
+): string[] | null {
+  const path = join(cacheDirOf(opts), SQLITE_FILE);
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(path, { readOnly: true });
+  } catch {
+    return null;
+  }
+  try {
+    db.exec("PRAGMA busy_timeout = 5000");
+    const row = db.prepare("SELECT load FROM jids WHERE jid = ?").get(jid) as
+      | { load: string }
+      | undefined;
+    if (!row) return null;
+    const minions = (JSON.parse(row.load) as { Minions?: unknown }).Minions;
+    return Array.isArray(minions) ? minions.map(String) : [];
+  } catch {
+    return null;
+  } finally {
+    db.close();
+  }
+}

@@ -180,17 +180,38 @@ Deno.test("transport: nats across hosts: keys, identity enforced by the server, 
     },
   );
 
-  await t.step("a master restart: the minions say hello again and jobs work", async () => {
-    await master.stop();
-    master = await site.master();
-    await until(
-      "web1 to connect again",
-      () => (web1.stderr.text.match(/connected to the master at NATS/g) ?? []).length >= 2,
-    );
-    const r = await site.cli("hub", ["web1", "test.ping", "-c", site.masterConf]);
-    assert.equal(r.code, 0, r.stderr + r.stdout);
-    assert.match(r.stdout, /web1:\n {4}True/);
-  });
+  await t.step(
+    "a master restart: the minions say hello again, queued returns are delivered, jobs work",
+    async () => {
+      const async = await site.cli("hub", [
+        "web1",
+        "test.sleep",
+        "2",
+        "--async",
+        "-c",
+        site.masterConf,
+      ]);
+      assert.equal(async.code, 0, async.stderr + async.stdout);
+      const jid = /job ID: (\d{20})/.exec(async.stdout)![1];
+      await new Promise((r) => setTimeout(r, 300)); // the job cache has stored the job
+      await master.stop();
+      master = await site.master();
+      let found = "";
+      for (let i = 0; i < 50 && !/web1:\n {4}True/.test(found); i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        found =
+          (await site.cli("hub", ["run", "jobs.lookup_jid", jid, "-c", site.masterConf])).stdout;
+      }
+      assert.match(found, /web1:\n {4}True/, "the return of a job from before the restart");
+      await until(
+        "web1 to connect again",
+        () => (web1.stderr.text.match(/connected to the master at NATS/g) ?? []).length >= 2,
+      );
+      const r = await site.cli("hub", ["web1", "test.ping", "-c", site.masterConf]);
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      assert.match(r.stdout, /web1:\n {4}True/);
+    },
+  );
 
   await t.step("deleting a key cuts that minion off within seconds", async () => {
     const presence = await site.masterBus();
