@@ -5,7 +5,7 @@
  * up after itself. Prints a table and writes bench/results.json.
  *
  * Scenarios: forward-1x1, forward-1x10, library, inproc, latency, memory,
- * memory-trickle, redis (reference figure), call, caller, jobs-10, proxy-1000, the HTTP
+ * memory-trickle, redis and nats (reference figures), call, caller, jobs-10, proxy-1000, the HTTP
  * API's api-sse-1, api-sse-100, api-browser (api.ts), api-lowstate, api-jobs
  * (api_routes.ts), nats-jobs-10, nats-1000, nats-minion-event (nats_scenarios.ts),
  * and event-return-sqlite,
@@ -25,6 +25,7 @@ import { Proc, readRss, startMaster, stopAll, withTimeout } from "./procs.ts";
 import { API_SCENARIOS } from "./api.ts";
 import { API_ROUTE_SCENARIOS } from "./api_routes.ts";
 import { NATS_SCENARIOS } from "./nats_scenarios.ts";
+import { startNatsServer } from "../tests/nats_server.ts";
 import { MINION_SCENARIOS } from "./minion_scenarios.ts";
 import { PROXY_SCENARIOS } from "./proxy_scenarios.ts";
 import { EVENTS_ACT_SCENARIOS } from "./events_act.ts";
@@ -41,7 +42,14 @@ async function rawForward(
   count: number,
   procs: number,
   connsPerProc: number,
-): Promise<{ publisher: { rate: number }; subscribers: SubscriberResult[]; brokerLog: string[] }> {
+): Promise<
+  {
+    publisher: { rate: number };
+    subscribers: SubscriberResult[];
+    brokerLog: string[];
+    brokerCpuSeconds: number;
+  }
+> {
   await using master = await startMaster();
   const credit = `${master.sockDir}/../credit.sock`;
   const subs = procs * connsPerProc;
@@ -56,13 +64,62 @@ async function rawForward(
       ...["--conns", `${connsPerProc}`, "--idle-ms", "5000"],
     ]));
   for (const sub of subscribers) await sub.nextReport(READY_MS);
+  const cpuBefore = cpuSeconds(master.proc.pid);
   const pubResult = await publisher.nextReport<{ rate: number }>(120_000);
   const results: SubscriberResult[] = [];
   for (const sub of subscribers) {
     results.push(...(await sub.nextReport<{ results: SubscriberResult[] }>(120_000)).results);
   }
+  const brokerCpuSeconds = cpuSeconds(master.proc.pid) - cpuBefore;
   await publisher.stop();
-  return { publisher: pubResult, subscribers: results, brokerLog: master.proc.stderrLines };
+  return {
+    publisher: pubResult,
+    subscribers: results,
+    brokerLog: master.proc.stderrLines,
+    brokerCpuSeconds,
+  };
+}
+
+/** CPU time (user + system) a process has used, in seconds, from /proc (NaN when unreadable). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return NaN;
+  }
+}
+
+/** A fan-out scenario: 1 raw publisher → procs × conns raw subscribers. */
+function fanOut(subs: number, procs: number, count: number): Scenario {
+  return {
+    name: `fanout-${subs}`,
+    title: `broker fan-out, 1 raw publisher → ${subs} raw subscribers (${procs} processes × ${
+      subs / procs
+    } connections)`,
+    timeoutMs: 180_000,
+    async run(add, notes) {
+      const { subscribers, brokerLog, brokerCpuSeconds } = await rawForward(
+        count,
+        procs,
+        subs / procs,
+      );
+      const rates = subscribers.map((s) => s.rate);
+      const min = Math.min(...rates);
+      const delivered = subscribers.reduce((n, s) => n + s.frames, 0);
+      add({ name: `per subscriber, slowest of ${subs}`, value: min, unit: "events/s" });
+      add({ name: `delivered in total (${subs} × slowest)`, value: min * subs, unit: "events/s" });
+      add({
+        name: "broker CPU per delivered event",
+        value: (brokerCpuSeconds / delivered) * 1e9,
+        unit: "ns",
+      });
+      if (subscribers.some((s) => s.frames !== count)) {
+        notes.push(`received: min ${Math.min(...subscribers.map((s) => s.frames))} of ${count}`);
+      }
+      brokerWarnings(brokerLog, notes);
+    },
+  };
 }
 
 /**
@@ -192,6 +249,8 @@ const scenarios: Scenario[] = [
       brokerWarnings(brokerLog, notes);
     },
   },
+  fanOut(100, 4, 100_000),
+  fanOut(1000, 4, 20_000),
   {
     name: "library",
     title: "end to end through the library: fireEvent (1 process) → iterEvents (1 process)",
@@ -452,6 +511,48 @@ const scenarios: Scenario[] = [
       }
     },
   },
+  {
+    name: "nats",
+    title:
+      "reference: NATS pub/sub (nats.js, private nats-server on a free port), 1 → 1 and 1 → 10",
+    timeoutMs: 120_000,
+    async run(add, notes) {
+      await using server = await startNatsServer();
+      const dir = await Deno.makeTempDir({ prefix: "saltbus-bench-nats-ref-" });
+      try {
+        for (const [procs, conns] of [[1, 1], [2, 5]]) {
+          const count = procs * conns === 1 ? 1_000_000 : 300_000;
+          const credit = `${dir}/credit-${procs}-${conns}.sock`;
+          const pub = Proc.bench("nats_ref_proc.ts", [
+            ...["--role", "pub", "--url", server.url, "--count", `${count}`],
+            ...["--credit", credit, "--subs", `${procs}`, "--window", `${WINDOW}`],
+          ]);
+          await pub.nextReport(READY_MS);
+          const subs = Array.from({ length: procs }, () =>
+            Proc.bench("nats_ref_proc.ts", [
+              ...["--role", "sub", "--url", server.url, "--expect", `${count}`],
+              ...["--credit", credit, "--conns", `${conns}`],
+            ]));
+          for (const sub of subs) await sub.nextReport(READY_MS);
+          await pub.nextReport(90_000);
+          let slowest = Infinity;
+          for (const sub of subs) {
+            slowest = Math.min(slowest, (await sub.nextReport<{ rate: number }>(90_000)).rate);
+          }
+          await pub.stop();
+          const n = procs * conns;
+          add({
+            name: n === 1 ? "nats 1 → 1, received" : `nats 1 → ${n}, per subscriber (slowest)`,
+            value: slowest,
+            unit: "events/s",
+          });
+        }
+        notes.push(`private nats-server ${server.url}`);
+      } finally {
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+      }
+    },
+  },
   ...MINION_SCENARIOS,
   ...PROXY_SCENARIOS,
   ...API_SCENARIOS,
@@ -540,6 +641,7 @@ export async function runBenchmarks(only: string[] = []): Promise<number> {
     console.error(`  done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     for (const note of scenarioNotes) console.error(`  note: ${note}`);
   }
+  figures.push(...ratioFigures(figures));
   console.log();
   printTable(figures);
   const results = {
@@ -571,6 +673,49 @@ export async function runBenchmarks(only: string[] = []): Promise<number> {
   await Deno.writeTextFile(path, JSON.stringify(results, null, 2) + "\n");
   console.log(`\n${figures.length} figures written to ${path.pathname}`);
   return Object.keys(errors).length > 0 ? 1 : 0;
+}
+
+/**
+ * The ratios of saltbus's throughput figures to the references measured in
+ * the same run (Redis 1 → 1; NATS 1 → 1 and 1 → 10), as figures of the
+ * `ratios` pseudo-scenario.
+ */
+function ratioFigures(figures: readonly Figure[]): Figure[] {
+  const find = (scenario: string, name: RegExp) =>
+    figures.find((f) => f.scenario === scenario && name.test(f.name) && typeof f.value === "number")
+      ?.value as number | undefined;
+  const refs = [
+    { label: "Redis 1 → 1", value: find("redis", /^redis 1 → 1/) },
+    { label: "NATS 1 → 1", value: find("nats", /^nats 1 → 1,/) },
+  ];
+  const ours = [
+    { label: "broker 1 → 1", value: find("forward-1x1", /^received by the subscriber/) },
+    { label: "library pipelined", value: find("library", /pipelined.*: received/) },
+    { label: "library awaited", value: find("library", /^await each.*: received/) },
+  ];
+  const out: Figure[] = [];
+  for (const a of ours) {
+    for (const r of refs) {
+      if (a.value === undefined || r.value === undefined) continue;
+      out.push({
+        scenario: "ratios",
+        name: `${a.label} ÷ ${r.label}`,
+        value: a.value / r.value,
+        unit: "×",
+      });
+    }
+  }
+  const fan = find("forward-1x10", /^per subscriber/);
+  const natsFan = find("nats", /^nats 1 → 10/);
+  if (fan !== undefined && natsFan !== undefined) {
+    out.push({
+      scenario: "ratios",
+      name: "broker 1 → 10 ÷ NATS 1 → 10, per subscriber",
+      value: fan / natsFan,
+      unit: "×",
+    });
+  }
+  return out;
 }
 
 if (import.meta.main) {
