@@ -17,6 +17,9 @@ export type PortMessage =
   | { t: "a" }
   | { t: "c"; reason?: string };
 
+/** Bytes a writer may have posted and not yet taken by the peer before `write` waits. */
+export const WRITE_WINDOW = 1024 * 1024;
+
 /**
  * A byte stream over a MessagePort.
  *
@@ -37,6 +40,9 @@ export class PortChannel implements ByteChannel {
   #inbox: Uint8Array[] = [];
   #reader: ((chunk: Uint8Array | null) => void) | null = null;
   #writeDone: { resolve: () => void; reject: (e: Error) => void } | null = null;
+  /** Sizes of the chunks posted and not yet taken by the peer, oldest first. */
+  #inFlight: number[] = [];
+  #inFlightBytes = 0;
   #closed = false;
   #closeReason = "";
 
@@ -74,15 +80,23 @@ export class PortChannel implements ByteChannel {
     });
   }
 
-  /** Sends `bytes`; resolves when the peer has taken them. */
+  /**
+   * Sends `bytes`; resolves at once while less than {@linkcode WRITE_WINDOW}
+   * bytes wait for the peer to take them (several batches in flight), else
+   * when the peer has taken enough of them.
+   */
   write(bytes: Uint8Array): Promise<void> {
     if (this.#closed) return Promise.reject(new Deno.errors.BrokenPipe("port channel closed"));
+    const whole = this.transferWrites && bytes.byteOffset === 0 &&
+      bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+    const message: PortMessage = { t: "d", b: whole ? bytes : bytes.slice() };
+    const size = message.b.byteLength;
+    this.port.postMessage(message, [message.b.buffer as ArrayBuffer]);
+    this.#inFlight.push(size);
+    this.#inFlightBytes += size;
+    if (this.#inFlightBytes <= WRITE_WINDOW) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.#writeDone = { resolve, reject };
-      const whole = this.transferWrites && bytes.byteOffset === 0 &&
-        bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
-      const message: PortMessage = { t: "d", b: whole ? bytes : bytes.slice() };
-      this.port.postMessage(message, [message.b.buffer as ArrayBuffer]);
     });
   }
 
@@ -109,9 +123,12 @@ export class PortChannel implements ByteChannel {
         this.#inbox.push(message.b);
       }
     } else if (message.t === "a") {
-      const done = this.#writeDone;
-      this.#writeDone = null;
-      done?.resolve();
+      this.#inFlightBytes -= this.#inFlight.shift() ?? 0;
+      if (this.#writeDone && this.#inFlightBytes <= WRITE_WINDOW) {
+        const done = this.#writeDone;
+        this.#writeDone = null;
+        done.resolve();
+      }
     } else {
       this.#closeReason = message.reason ?? "closed by peer";
       this.#shutdown(this.#closeReason);
