@@ -24,6 +24,7 @@ import {
   ExtensionCodec,
 } from "npm:@msgpack/msgpack@3.1.3";
 import { EventDataError } from "./errors.ts";
+import { fastPack } from "./msgpack_fast.ts";
 
 /** msgpack extension type Salt uses for `datetime` values. */
 export const DATETIME_EXT_TYPE = 78;
@@ -77,6 +78,8 @@ const UINT64_MAX = 2n ** 64n - 1n;
  * ```
  */
 export function packData(data: unknown): Uint8Array {
+  const plain = fastPack(data);
+  if (plain !== null) return plain;
   try {
     return fastEncoder.encode(data);
   } catch (err) {
