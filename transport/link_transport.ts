@@ -70,8 +70,11 @@ export class SocketLinkDialer implements LinkDialer {
  * its master (`master: local`, in `master_sock_dir`, by default the master's
  * default `sock_dir`); for a master config, that master itself (its
  * `sock_dir`), as CLI commands and clients on the master's host use it.
+ * A minion config with `transport: nats` gets a {@linkcode NatsLinkDialer}
+ * on `nats_servers`, with the minion's NKey from `pki_dir` (`log` is where
+ * it logs).
  *
- * @throws {ConfigError} for a `master` other than `local`.
+ * @throws {ConfigError} for a `master` other than `local`, or bad `nats_servers`/`nats_tls`.
  * @example
  * ```ts
  * import { linkDialerFor } from "./link_transport.ts";
