@@ -19,6 +19,7 @@ import { genJid } from "../bus/jid.ts";
 import type { Logger } from "../bus/log.ts";
 import { isMapping } from "../bus/mapping.ts";
 import { saltStamp } from "../bus/stamp.ts";
+import { batchSize } from "../jobs/batch_size.ts";
 import { LocalClient } from "../jobs/local_client.ts";
 import { TARGET_TYPES, type TargetType } from "../jobs/target.ts";
 import { MasterRequestError } from "../link/master_link.ts";
@@ -271,7 +272,8 @@ export class NetapiClients implements AsyncDisposable {
       const picked = [...up].sort(() => Math.random() - 0.5).slice(0, n).sort();
       return [picked.length === 0 ? {} : await collect(picked, "list")];
     }
-    const size = batchSize(low.batch, up.length);
+    const size = batchSize(String(low.batch ?? ""), up.length);
+    if (typeof size === "string") throw new NetapiError(400, size);
     const results: unknown[] = [];
     for (let i = 0; i < up.length; i += size) {
       results.push(await collect(up.slice(i, i + size), "list"));
@@ -411,16 +413,4 @@ function timeoutOf(config: BusConfig): number {
 function restTimeout(config: BusConfig): number {
   const value = (config as Record<string, unknown>).rest_timeout;
   return typeof value === "number" && value > 0 ? value : 300;
-}
-
-/** Salt's batch size: `"10"` or `"50%"` of the answering minions (at least 1). */
-function batchSize(batch: unknown, count: number): number {
-  const text = String(batch ?? "");
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text);
-  if (m === null) {
-    throw new NetapiError(400, `batch must be a number or a percentage, not '${text}'`);
-  }
-  const n = m[2] === "%" ? Math.ceil((Number(m[1]) / 100) * count) : Math.floor(Number(m[1]));
-  if (n < 1 && m[2] !== "%") throw new NetapiError(400, `batch must be above 0, not '${text}'`);
-  return Math.max(1, n);
 }

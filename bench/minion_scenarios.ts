@@ -40,6 +40,27 @@ async function countEvents(sockDir: string, tag: string, expect: number, idleMs 
   return { counted };
 }
 
+/** jobs/s of `test.ping` to all `expect` minions, `inFlight` at a time. */
+export async function jobRates(client: LocalClient, expect: number) {
+  const all = (r: Record<string, unknown>) => Object.keys(r).length === expect;
+  await client.cmd("*", "test.ping", [], { timeout: 10 }); // warm-up
+  const out: { inFlight: number; rate: number; incomplete: number }[] = [];
+  for (const inFlight of [1, 16]) {
+    const jobs = inFlight === 1 ? 200 : 1000;
+    let next = 0;
+    let incomplete = 0;
+    const started = performance.now();
+    await Promise.all(Array.from({ length: inFlight }, async () => {
+      while (next < jobs) {
+        next++;
+        if (!all(await client.cmd("*", "test.ping", [], { timeout: 10 }))) incomplete++;
+      }
+    }));
+    out.push({ inFlight, rate: jobs / ((performance.now() - started) / 1000), incomplete });
+  }
+  return out;
+}
+
 /** The scenarios of this file, for bench/run.ts. */
 export const MINION_SCENARIOS: Scenario[] = [
   {
@@ -109,28 +130,17 @@ export const MINION_SCENARIOS: Scenario[] = [
       await using master = await startMaster();
       const minions = await startMinions(master, 10, `${master.sockDir}/..`);
       await using client = new LocalClient({ sockDir: master.sockDir });
-      const all = (returns: Record<string, unknown>) => Object.keys(returns).length === 10;
-      if (!all(await client.cmd("*", "test.ping"))) notes.push("warm-up job: not all 10 answered");
-      for (const inFlight of [1, 16]) {
-        const jobs = inFlight === 1 ? 200 : 1000;
-        let incomplete = 0;
-        let next = 0;
-        const started = performance.now();
-        await Promise.all(Array.from({ length: inFlight }, async () => {
-          while (next < jobs) {
-            next++;
-            if (!all(await client.cmd("*", "test.ping", [], { timeout: 10 }))) incomplete++;
-          }
-        }));
-        const rate = jobs / ((performance.now() - started) / 1000);
+      for (const r of await jobRates(client, 10)) {
         add({
-          name: inFlight === 1 ? "jobs/s, one at a time" : `jobs/s, ${inFlight} in flight`,
-          value: rate,
+          name: r.inFlight === 1 ? "jobs/s, one at a time" : `jobs/s, ${r.inFlight} in flight`,
+          value: r.rate,
           unit: "jobs/s",
           target: "≥ 200",
-          ok: rate >= 200 && incomplete === 0,
+          ok: r.rate >= 200 && r.incomplete === 0,
         });
-        if (incomplete > 0) notes.push(`${inFlight} in flight: ${incomplete} jobs incomplete`);
+        if (r.incomplete > 0) {
+          notes.push(`${r.inFlight} in flight: ${r.incomplete} jobs incomplete`);
+        }
       }
       for (const minion of minions) await minion.stop();
     },

@@ -18,33 +18,12 @@ import { getEvent } from "../mod.ts";
 import { LocalClient } from "../jobs/local_client.ts";
 import { startNatsSite } from "../tests/nats_site.ts";
 import { startNatsServer } from "../tests/nats_server.ts";
-import { startMinions } from "./minion_scenarios.ts";
+import { jobRates, startMinions } from "./minion_scenarios.ts";
 import { type Master, Proc, startMaster } from "./procs.ts";
 import type { Add, Scenario } from "./scenario.ts";
 
 const SIM_PROCS = 4;
 const SIM_PER_PROC = 250;
-
-/** jobs/s of `test.ping` to all `expect` minions, `inFlight` at a time. */
-async function jobRates(client: LocalClient, expect: number) {
-  const all = (r: Record<string, unknown>) => Object.keys(r).length === expect;
-  await client.cmd("*", "test.ping", [], { timeout: 10 }); // warm-up
-  const out: { inFlight: number; rate: number; incomplete: number }[] = [];
-  for (const inFlight of [1, 16]) {
-    const jobs = inFlight === 1 ? 200 : 1000;
-    let next = 0;
-    let incomplete = 0;
-    const started = performance.now();
-    await Promise.all(Array.from({ length: inFlight }, async () => {
-      while (next < jobs) {
-        next++;
-        if (!all(await client.cmd("*", "test.ping", [], { timeout: 10 }))) incomplete++;
-      }
-    }));
-    out.push({ inFlight, rate: jobs / ((performance.now() - started) / 1000), incomplete });
-  }
-  return out;
-}
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -10,6 +10,7 @@
  * @module
  */
 import { UsageError } from "../bus/errors.ts";
+import { batchSize } from "../jobs/batch_size.ts";
 import type { JobOptions, LocalClient, MinionReturn } from "../jobs/local_client.ts";
 
 /** What {@linkcode runBatch} needs besides the client. */
@@ -37,27 +38,19 @@ export interface BatchReturn extends MinionReturn {
 }
 
 /**
- * Salt's batch size: a count, or a percentage of `count` (rounded down, but
- * at least 1).
+ * Salt's batch size (see jobs/batch_size.ts).
  *
- * @throws {UsageError} for anything else (exit code 2).
+ * @throws {UsageError} for anything but a count or a percentage (exit code 2).
  * @example
  * ```ts
  * import { batchSizeOf } from "./batch_run.ts";
  * batchSizeOf("25%", 10); // 2
- * batchSizeOf("3", 10); // 3
  * ```
  */
 export function batchSizeOf(batch: string, count: number): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(batch);
-  if (m === null || (m[2] === "" && !Number.isInteger(Number(m[1])))) {
-    throw new UsageError(
-      `Invalid batch data sent: ${batch}\nData must be in the form of %10, 10% or 3`,
-    );
-  }
-  const n = m[2] === "%" ? Math.floor((Number(m[1]) / 100) * count) : Number(m[1]);
-  if (n < 1 && m[2] === "") throw new UsageError(`--batch-size must be above 0, not '${batch}'`);
-  return Math.max(1, n);
+  const size = batchSize(batch, count);
+  if (typeof size === "string") throw new UsageError(size);
+  return size;
 }
 
 /** Python's repr of a list of strings: `['a', 'b']`. */

@@ -5,14 +5,15 @@
  * reloaded through `nats_server_pid_file`), the key presentations of
  * pending minions (`salt.auth.<id>`, answered with Salt's `salt/auth`
  * events, `auto_accept` and `autosign_file`), and the link listener on
- * NATS. The registry is checked every second, so a key accepted, rejected
+ * NATS. The registry's `minions` directory is checked every second, so a key accepted, rejected
  * or deleted by `cli.ts key` (another process) takes effect within a
  * second or two: a minion whose key is gone is cut off.
  *
  * @module
  */
+import { join } from "node:path";
 import { ConfigError } from "../bus/errors.ts";
-import { KeyRegistry } from "../link/key_registry.ts";
+import { KEY_DIRS, KeyRegistry } from "../link/key_registry.ts";
 import { pkiDirOf } from "../transport/link_transport.ts";
 import {
   natsAuthorizationConfig,
@@ -191,7 +192,16 @@ export async function startNatsLink(ctx: MasterContext): Promise<NatsLink> {
   log.info(
     `minion link on NATS ${servers.join(", ")} (${accepted.size} accepted keys in ${pkiDir})`,
   );
-  const timer = setInterval(() => void sync(), 1000);
+  // The accepted keys change only with the minions/ directory (keys are
+  // written and moved by rename): read them again only when it changed.
+  const acceptedDir = join(pkiDir, KEY_DIRS.accepted);
+  let seen = -1;
+  const timer = setInterval(async () => {
+    const mtime = await Deno.stat(acceptedDir).then((s) => s.mtime?.getTime() ?? 0, () => 0);
+    if (mtime === seen) return;
+    seen = mtime;
+    await sync();
+  }, 1000);
   return {
     listener,
     close() {

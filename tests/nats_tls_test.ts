@@ -29,7 +29,6 @@ Deno.test("transport: nats over TLS: jobs across hosts; a minion without the CA 
   const web2 = await site.minion("web2", "", { tls: false });
   await web2.stderr.waitFor(/TLS with NATS at tls:\/\/[\d.]+:\d+ failed .*check nats_tls/, 30_000);
   assert.ok(!/connected to the master/.test(web2.stderr.text));
-  assert.equal(web2.child.pid > 0, true);
   // The daemon is alive: socket errors from the client library are never fatal.
   const alive = await site.run("web2", ["kill", "-0", String(web2.child.pid)]);
   assert.equal(alive.code, 0, "the minion daemon still runs");
