@@ -76,6 +76,9 @@ if (import.meta.main) {
   report({ sent, failed, seconds, rate: sent / seconds });
   await ev.close();
   if (credits) {
-    await sleep(60_000); // run.ts stops us once the subscribers are done
+    // run.ts stops us once the subscribers are done (`--linger-ms`: exit by
+    // ourselves, e.g. to write a --cpu-prof profile).
+    await sleep(numFlag(flags, "linger-ms", 60_000));
+    credits.close();
   }
 }

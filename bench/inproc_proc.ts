@@ -35,13 +35,16 @@ class Progress {
 
   /** Records `n` more received events. */
   add(n: number): void {
-    const now = performance.now();
-    if (this.first === 0) this.first = now;
-    this.last = now;
+    if (this.first === 0) this.first = performance.now();
     this.received += n;
     const waiter = this.#waiter;
     this.#waiter = null;
     waiter?.();
+  }
+
+  /** Records the time of the last event (once it was received). */
+  finish(): void {
+    this.last = performance.now();
   }
 
   /** Waits while `sent - received >= window`. */
@@ -76,6 +79,7 @@ if (import.meta.main) {
           scanner.push(chunk, sink);
           progress.add(frames);
         }
+        progress.finish();
       })();
       const { batch, frames } = frameBatch(sampleFrame(), BATCH_BYTES);
       const frameSize = batch.length / frames;
@@ -105,6 +109,7 @@ if (import.meta.main) {
           progress.add(1);
           if (progress.received >= count) break;
         }
+        progress.finish();
       })();
       const start = performance.now();
       let sent = 0;

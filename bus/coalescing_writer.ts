@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { concatBytes } from "./bytes.ts";
+import { FrameBatch } from "./frame_batch.ts";
 import type { ByteChannel } from "./transport.ts";
 
 /** Above this many queued bytes, `enqueue` waits for the queue to drain. */
@@ -16,8 +16,7 @@ const HIGH_WATER_MARK = 1 << 20;
  * @example
  * ```ts
  * import { CoalescingWriter } from "./coalescing_writer.ts";
- * import { concatBytes } from "./bytes.ts";
-import type { ByteChannel } from "./transport.ts";
+ * import type { ByteChannel } from "./transport.ts";
  * declare const channel: ByteChannel;
  * const writer = new CoalescingWriter(channel, (err) => console.error(err));
  * await writer.enqueue(new Uint8Array([0x82]));
@@ -25,8 +24,7 @@ import type { ByteChannel } from "./transport.ts";
  * ```
  */
 export class CoalescingWriter {
-  #queue: Uint8Array[] = [];
-  #queued = 0;
+  readonly #batch = new FrameBatch();
   #flushing: Promise<void> | null = null;
   #broken = false;
 
@@ -39,15 +37,36 @@ export class CoalescingWriter {
   }
 
   /**
-   * Queues `frame`. Resolves `true` once queued (waiting for the queue to
-   * drain when it is over 1 MiB), `false` when the channel is broken.
+   * Queues `frame` (copied). Resolves `true` once queued (waiting for the
+   * queue to drain when it is over 1 MiB), `false` when the channel is broken.
    */
   enqueue(frame: Uint8Array): Promise<boolean> | boolean {
     if (this.#broken) return false;
-    this.#queue.push(frame);
-    this.#queued += frame.length;
+    this.#batch.appendFrame(frame);
+    return this.#queued();
+  }
+
+  /**
+   * Encodes the event `tag` with `data` straight into the queue, as
+   * {@linkcode FrameBatch.appendEvent} does: answers `null` (nothing queued)
+   * when the packed data exceeds `maxEventSize`, else as
+   * {@linkcode CoalescingWriter.enqueue}.
+   *
+   * @throws {EventDataError} for data msgpack cannot carry.
+   */
+  enqueueEvent(
+    tag: string,
+    data: unknown,
+    maxEventSize: number,
+  ): Promise<boolean> | boolean | null {
+    if (this.#broken) return false;
+    if (!this.#batch.appendEvent(tag, data, maxEventSize)) return null;
+    return this.#queued();
+  }
+
+  #queued(): Promise<boolean> | boolean {
     if (!this.#flushing) this.#flushing = this.#flush();
-    if (this.#queued > HIGH_WATER_MARK) return this.drain().then(() => !this.#broken);
+    if (this.#batch.length > HIGH_WATER_MARK) return this.drain().then(() => !this.#broken);
     return true;
   }
 
@@ -60,25 +79,13 @@ export class CoalescingWriter {
     // Let the caller's synchronous burst queue up first.
     await Promise.resolve();
     try {
-      while (this.#queue.length > 0) {
-        const batch = this.#take();
-        await this.channel.write(batch);
-      }
+      while (this.#batch.length > 0) await this.channel.write(this.#batch.take());
     } catch (err) {
       this.#broken = true;
-      this.#queue = [];
-      this.#queued = 0;
+      this.#batch.take();
       this.onError(err);
     } finally {
       this.#flushing = null;
     }
-  }
-
-  #take(): Uint8Array {
-    const queue = this.#queue;
-    this.#queue = [];
-    const total = this.#queued;
-    this.#queued = 0;
-    return queue.length === 1 ? queue[0] : concatBytes(queue, total);
   }
 }

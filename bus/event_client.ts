@@ -17,7 +17,7 @@ import { permissionError } from "./permission.ts";
 import { saltStamp } from "./stamp.ts";
 import { getMatcher, type MatchType, type TagMatcher } from "./tag_match.ts";
 import type { ByteChannel, Connector } from "./transport.ts";
-import { exceedsEventSize, trimToSize } from "./trim.ts";
+import { trimToSize } from "./trim.ts";
 
 /** Options of {@linkcode EventClient.getEvent}, as Salt's `get_event` (§3.3). */
 export interface GetEventOptions {
@@ -208,8 +208,8 @@ export class EventClient implements AsyncDisposable {
     const matcher = getMatcher(options.matchType ?? this.#config.event_match_type);
     const full = options.full ?? false;
 
-    const cached = this.#takePending(tag, matcher);
-    if (cached) return this.#result(cached, full);
+    const ready = this.#nextReady(tag, matcher);
+    if (ready) return this.#result(ready, full);
 
     const wait = options.wait ?? 5;
     const deadline = options.noBlock
@@ -259,7 +259,17 @@ export class EventClient implements AsyncDisposable {
   /** Implementation of both forms. */
   async *iterEvents(options: IterEventsOptions = {}): AsyncGenerator<unknown> {
     const { signal } = options;
+    const tag = options.tag ?? "";
+    const matcher = getMatcher(options.matchType ?? this.#config.event_match_type);
+    const full = options.full ?? false;
     while (!this.#closed && !signal?.aborted) {
+      // Events already received are yielded without a getEvent round each.
+      const ready = this.#nextReady(tag, matcher);
+      if (ready) {
+        const result = this.#result(ready, full);
+        if (result !== null) yield result;
+        continue;
+      }
       const event = await this.getEvent({ ...options, wait: 5 });
       if (event !== null) yield event;
       else if (!options.autoReconnect && this.#pub === null && !this.#closed) {
@@ -296,7 +306,10 @@ export class EventClient implements AsyncDisposable {
     event._stamp = saltStamp();
     const writer = this.#pull ?? await this.#connectPull(options.timeout ?? 1000);
     if (writer === null) return false;
-    return await writer.enqueue(packEventFrame(tag, this.#packWithinLimit(event, tag)));
+    const limit = this.#config.max_event_size;
+    const queued = writer.enqueueEvent(tag, event, limit);
+    if (queued !== null) return await queued;
+    return await writer.enqueue(packEventFrame(tag, this.#trimmed(event, tag, limit)));
   }
 
   /**
@@ -388,6 +401,26 @@ export class EventClient implements AsyncDisposable {
   }
 
   // ---------------------------------------------------------------- reading
+
+  /**
+   * The next matching event among those kept and those received and not
+   * looked at yet, without waiting; as getEvent would take it (kept events
+   * first; received ones that match only a subscription are kept).
+   */
+  #nextReady(tag: string, matcher: TagMatcher): ReceivedEvent | null {
+    const cached = this.#takePending(tag, matcher);
+    if (cached) return cached;
+    while (this.#inboxHead < this.#inbox.length) {
+      const event = this.#inbox[this.#inboxHead++];
+      if (this.#inboxHead === this.#inbox.length) {
+        this.#inbox = [];
+        this.#inboxHead = 0;
+      }
+      if (matcher(event.tag, tag) && this.#subproxyMatches(event)) return event;
+      if (this.#subscribed(event.tag)) this.#pendingEvents.push(event);
+    }
+    return null;
+  }
 
   #takePending(tag: string, matcher: TagMatcher): ReceivedEvent | null {
     if (this.#pendingEvents.length === 0) return null;
@@ -565,10 +598,9 @@ export class EventClient implements AsyncDisposable {
     return this.#pullConnecting;
   }
 
-  #packWithinLimit(event: Record<string, unknown>, tag: string): Uint8Array {
+  /** The packed data of an event over `max_event_size`, trimmed as Salt trims it. */
+  #trimmed(event: Record<string, unknown>, tag: string, limit: number): Uint8Array {
     const packed = packData(event);
-    const limit = this.#config.max_event_size;
-    if (!exceedsEventSize(packed.length, limit)) return packed;
     const result = trimToSize(event, packed, limit);
     this.#log.warning(
       `event ${JSON.stringify(tag)} data is ${packed.length} bytes, over max_event_size ` +

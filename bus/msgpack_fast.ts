@@ -15,30 +15,48 @@
 const encoder = new TextEncoder();
 const MAX_DEPTH = 100;
 
-let buf = new Uint8Array(4096);
+let buf: Uint8Array = new Uint8Array(0);
 let view = new DataView(buf.buffer);
+/** The buffer `view` was made for. */
+let viewOf: Uint8Array = buf;
 let pos = 0;
 
 function ensure(n: number): void {
   if (pos + n <= buf.length) return;
-  let size = buf.length * 2;
-  while (size < pos + n) size *= 2;
-  const next = new Uint8Array(size);
-  next.set(buf.subarray(0, pos));
-  buf = next;
+  buf = grown(buf, pos, n);
   view = new DataView(buf.buffer);
+  viewOf = buf;
 }
 
 /** Thrown inside the encoder to give up on a value; never escapes. */
 const GIVE_UP = Symbol("give up");
 
+/** Strings up to this length are tried as ASCII, byte by byte. */
+const ASCII_TRY = 4096;
+
+function writeStringHeader(n: number): void {
+  if (n < 32) buf[pos++] = 0xa0 | n;
+  else if (n < 0x100) {
+    buf[pos++] = 0xd9;
+    buf[pos++] = n;
+  } else if (n < 0x10000) {
+    buf[pos++] = 0xda;
+    view.setUint16(pos, n);
+    pos += 2;
+  } else {
+    buf[pos++] = 0xdb;
+    view.setUint32(pos, n);
+    pos += 4;
+  }
+}
+
 function writeString(s: string): void {
   const n = s.length;
-  if (n < 32) {
-    // Short ASCII strings (most keys and values) are written byte by byte.
-    ensure(1 + n);
+  if (n <= ASCII_TRY) {
+    // Most keys and values are ASCII: written byte by byte, header by length.
+    ensure(5 + n);
     const start = pos;
-    buf[pos++] = 0xa0 | n;
+    writeStringHeader(n);
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);
       if (c >= 0x80) {
@@ -54,23 +72,15 @@ function writeString(s: string): void {
 }
 
 function writeUtf8(s: string): void {
-  const bytes = encoder.encode(s);
-  const n = bytes.length;
-  ensure(5 + n);
-  if (n < 32) buf[pos++] = 0xa0 | n;
-  else if (n < 0x100) {
-    buf[pos++] = 0xd9;
-    buf[pos++] = n;
-  } else if (n < 0x10000) {
-    buf[pos++] = 0xda;
-    view.setUint16(pos, n);
-    pos += 2;
-  } else {
-    buf[pos++] = 0xdb;
-    view.setUint32(pos, n);
-    pos += 4;
-  }
-  buf.set(bytes, pos);
+  // At most 3 bytes per UTF-16 unit; the header is written once the length is known.
+  const most = s.length * 3;
+  ensure(5 + most);
+  const headerRoom = most < 32 ? 1 : most < 0x100 ? 2 : most < 0x10000 ? 3 : 5;
+  const at = pos + headerRoom;
+  const n = encoder.encodeInto(s, buf.subarray(at, at + most)).written;
+  const headerLength = n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+  if (headerLength !== headerRoom) buf.copyWithin(pos + headerLength, at, at + n);
+  writeStringHeader(n);
   pos += n;
 }
 
@@ -211,12 +221,96 @@ function write(value: unknown, depth: number): void {
  * ```
  */
 export function fastPack(value: unknown): Uint8Array | null {
-  pos = 0;
+  const sink: PackSink = { buffer: scratch, pos: 0 };
+  if (!fastPackInto(value, sink)) return null;
+  scratch = sink.buffer;
+  return sink.buffer.slice(0, sink.pos);
+}
+
+let scratch: Uint8Array = new Uint8Array(4096);
+
+/**
+ * A growable byte buffer that {@linkcode fastPackInto} appends to: bytes
+ * `[0, pos)` of `buffer` are written. The encoder may replace `buffer` by a
+ * larger copy while it writes.
+ */
+export interface PackSink {
+  /** The bytes, written up to `pos`. */
+  buffer: Uint8Array;
+  /** Where the next byte goes. */
+  pos: number;
+}
+
+/**
+ * Appends the msgpack bytes of `value` to `sink` when it is plain data and
+ * answers `true`; answers `false` (the sink unchanged up to its `pos`) when
+ * the general encoder must take it. No allocation unless the sink grows.
+ *
+ * @example
+ * ```ts
+ * import { fastPackInto, type PackSink } from "./msgpack_fast.ts";
+ * const sink: PackSink = { buffer: new Uint8Array(16), pos: 0 };
+ * fastPackInto({ a: 1 }, sink); // true; sink.pos is 4
+ * fastPackInto(new Date(), sink); // false; sink.pos is still 4
+ * ```
+ */
+export function fastPackInto(value: unknown, sink: PackSink): boolean {
+  buf = sink.buffer;
+  if (viewOf !== buf) {
+    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    viewOf = buf;
+  }
+  pos = sink.pos;
   try {
     write(value, 0);
   } catch (err) {
-    if (err === GIVE_UP) return null;
+    if (err === GIVE_UP) return false;
     throw err;
+  } finally {
+    sink.buffer = buf;
   }
-  return buf.slice(0, pos);
+  sink.pos = pos;
+  return true;
+}
+
+/**
+ * Appends `s` to `sink` as UTF-8 bytes without a msgpack header (for tags),
+ * and answers how many bytes it wrote.
+ *
+ * @example
+ * ```ts
+ * import { writeUtf8Into, type PackSink } from "./msgpack_fast.ts";
+ * const sink: PackSink = { buffer: new Uint8Array(4), pos: 0 };
+ * writeUtf8Into("salt/auth", sink); // 9 (the buffer grew)
+ * ```
+ */
+export function writeUtf8Into(s: string, sink: PackSink): number {
+  const n = s.length;
+  let at = sink.pos;
+  if (at + n > sink.buffer.length) sink.buffer = grown(sink.buffer, at, n);
+  const target = sink.buffer;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) {
+      const bytes = encoder.encode(s);
+      if (sink.pos + bytes.length > sink.buffer.length) {
+        sink.buffer = grown(sink.buffer, sink.pos, bytes.length);
+      }
+      sink.buffer.set(bytes, sink.pos);
+      sink.pos += bytes.length;
+      return bytes.length;
+    }
+    target[at++] = c;
+  }
+  sink.pos = at;
+  return n;
+}
+
+/** A copy of `buffer`'s first `used` bytes in a buffer with room for `more`. */
+function grown(buffer: Uint8Array, used: number, more: number): Uint8Array {
+  let size = Math.max(64, buffer.length * 2);
+  while (size < used + more) size *= 2;
+  const next = new Uint8Array(size);
+  next.set(buffer.subarray(0, used));
+  return next;
 }
