@@ -15,7 +15,11 @@
 const encoder = new TextEncoder();
 const MAX_DEPTH = 100;
 
-let buf: Uint8Array = new Uint8Array(0);
+const EMPTY = new Uint8Array(0);
+/** Above this size, the last sink's buffer is not kept referenced between calls. */
+const RETAINED_MAX = 1 << 20;
+
+let buf: Uint8Array = EMPTY;
 let view = new DataView(buf.buffer);
 /** The buffer `view` was made for. */
 let viewOf: Uint8Array = buf;
@@ -268,6 +272,11 @@ export function fastPackInto(value: unknown, sink: PackSink): boolean {
     throw err;
   } finally {
     sink.buffer = buf;
+    // The module keeps no large buffer of a caller alive.
+    if (buf.length > RETAINED_MAX) {
+      buf = viewOf = EMPTY;
+      view = new DataView(EMPTY.buffer);
+    }
   }
   sink.pos = pos;
   return true;
