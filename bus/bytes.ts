@@ -40,3 +40,27 @@ export function concatBytes(
 export function fromHex(text: string): Uint8Array {
   return Uint8Array.from(text.trim().split(/\s+/), (h) => parseInt(h, 16));
 }
+
+/**
+ * A copy of `buffer`'s first `used` bytes in a new buffer with room for
+ * `more` after them: twice as large as `buffer` (at least `minimum`
+ * bytes), doubled again until it fits.
+ *
+ * @example
+ * ```ts
+ * import { growBytes } from "./bytes.ts";
+ * const bigger = growBytes(Uint8Array.of(1, 2, 3), 3, 100); // length 128, starts 1, 2, 3
+ * ```
+ */
+export function growBytes(
+  buffer: Uint8Array,
+  used: number,
+  more: number,
+  minimum = 64,
+): Uint8Array {
+  let size = Math.max(minimum, buffer.length * 2);
+  while (size < used + more) size *= 2;
+  const next = new Uint8Array(size);
+  next.set(buffer.subarray(0, used));
+  return next;
+}

@@ -410,16 +410,22 @@ export class EventClient implements AsyncDisposable {
   #nextReady(tag: string, matcher: TagMatcher): ReceivedEvent | null {
     const cached = this.#takePending(tag, matcher);
     if (cached) return cached;
-    while (this.#inboxHead < this.#inbox.length) {
-      const event = this.#inbox[this.#inboxHead++];
-      if (this.#inboxHead === this.#inbox.length) {
-        this.#inbox = [];
-        this.#inboxHead = 0;
-      }
+    for (let event = this.#shiftInbox(); event; event = this.#shiftInbox()) {
       if (matcher(event.tag, tag) && this.#subproxyMatches(event)) return event;
       if (this.#subscribed(event.tag)) this.#pendingEvents.push(event);
     }
     return null;
+  }
+
+  /** The oldest received event not looked at yet, or `undefined`. */
+  #shiftInbox(): ReceivedEvent | undefined {
+    if (this.#inboxHead >= this.#inbox.length) return undefined;
+    const event = this.#inbox[this.#inboxHead++];
+    if (this.#inboxHead === this.#inbox.length) {
+      this.#inbox = [];
+      this.#inboxHead = 0;
+    }
+    return event;
   }
 
   #takePending(tag: string, matcher: TagMatcher): ReceivedEvent | null {
@@ -467,14 +473,8 @@ export class EventClient implements AsyncDisposable {
     keepAlive: boolean,
   ): Promise<ReceivedEvent | typeof TIMED_OUT | typeof CLOSED> {
     while (true) {
-      if (this.#inboxHead < this.#inbox.length) {
-        const event = this.#inbox[this.#inboxHead++];
-        if (this.#inboxHead === this.#inbox.length) {
-          this.#inbox = [];
-          this.#inboxHead = 0;
-        }
-        return event;
-      }
+      const event = this.#shiftInbox();
+      if (event) return event;
       const channel = this.#pub ?? await this.#ensurePub(deadline, signal, keepAlive);
       if (channel === null) return TIMED_OUT;
       this.#pendingRead ??= channel.read();

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { growBytes } from "./bytes.ts";
 import { frameHeaderLength, writeFrameHeader } from "./frame.ts";
 import { packEventFrame } from "./event_codec.ts";
 import { packData } from "./msgpack.ts";
@@ -135,10 +136,6 @@ export class FrameBatch {
   #reserve(more: number): void {
     const sink = this.#sink;
     if (sink.pos + more <= sink.buffer.length) return;
-    let size = Math.max(INITIAL_CAPACITY, sink.buffer.length * 2);
-    while (size < sink.pos + more) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(sink.buffer.subarray(0, sink.pos));
-    sink.buffer = next;
+    sink.buffer = growBytes(sink.buffer, sink.pos, more, INITIAL_CAPACITY);
   }
 }

@@ -12,6 +12,8 @@
  * @module
  */
 
+import { growBytes } from "./bytes.ts";
+
 const encoder = new TextEncoder();
 const MAX_DEPTH = 100;
 
@@ -27,7 +29,7 @@ let pos = 0;
 
 function ensure(n: number): void {
   if (pos + n <= buf.length) return;
-  buf = grown(buf, pos, n);
+  buf = growBytes(buf, pos, n);
   view = new DataView(buf.buffer);
   viewOf = buf;
 }
@@ -38,20 +40,25 @@ const GIVE_UP = Symbol("give up");
 /** Strings up to this length are tried as ASCII, byte by byte. */
 const ASCII_TRY = 4096;
 
-function writeStringHeader(n: number): void {
-  if (n < 32) buf[pos++] = 0xa0 | n;
-  else if (n < 0x100) {
-    buf[pos++] = 0xd9;
+/** The header of a str or bin of `n` bytes with a 1-, 2- or 4-byte length (`b8`, `b16`, `b32`). */
+function writeSizedHeader(n: number, b8: number, b16: number, b32: number): void {
+  if (n < 0x100) {
+    buf[pos++] = b8;
     buf[pos++] = n;
   } else if (n < 0x10000) {
-    buf[pos++] = 0xda;
+    buf[pos++] = b16;
     view.setUint16(pos, n);
     pos += 2;
   } else {
-    buf[pos++] = 0xdb;
+    buf[pos++] = b32;
     view.setUint32(pos, n);
     pos += 4;
   }
+}
+
+function writeStringHeader(n: number): void {
+  if (n < 32) buf[pos++] = 0xa0 | n;
+  else writeSizedHeader(n, 0xd9, 0xda, 0xdb);
 }
 
 function writeString(s: string): void {
@@ -186,18 +193,7 @@ function write(value: unknown, depth: number): void {
   if (value instanceof Uint8Array) {
     const n = value.length;
     ensure(5 + n);
-    if (n < 0x100) {
-      buf[pos++] = 0xc4;
-      buf[pos++] = n;
-    } else if (n < 0x10000) {
-      buf[pos++] = 0xc5;
-      view.setUint16(pos, n);
-      pos += 2;
-    } else {
-      buf[pos++] = 0xc6;
-      view.setUint32(pos, n);
-      pos += 4;
-    }
+    writeSizedHeader(n, 0xc4, 0xc5, 0xc6);
     buf.set(value, pos);
     pos += n;
     return;
@@ -212,6 +208,9 @@ function write(value: unknown, depth: number): void {
     write(record[key], depth + 1);
   }
 }
+
+/** The buffer {@linkcode fastPack} encodes into before copying. */
+let scratch: Uint8Array = new Uint8Array(4096);
 
 /**
  * The msgpack bytes of `value` when it is plain data, else `null` (use the
@@ -230,8 +229,6 @@ export function fastPack(value: unknown): Uint8Array | null {
   scratch = sink.buffer;
   return sink.buffer.slice(0, sink.pos);
 }
-
-let scratch: Uint8Array = new Uint8Array(4096);
 
 /**
  * A growable byte buffer that {@linkcode fastPackInto} appends to: bytes
@@ -296,14 +293,14 @@ export function fastPackInto(value: unknown, sink: PackSink): boolean {
 export function writeUtf8Into(s: string, sink: PackSink): number {
   const n = s.length;
   let at = sink.pos;
-  if (at + n > sink.buffer.length) sink.buffer = grown(sink.buffer, at, n);
+  if (at + n > sink.buffer.length) sink.buffer = growBytes(sink.buffer, at, n);
   const target = sink.buffer;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0x80) {
       const bytes = encoder.encode(s);
       if (sink.pos + bytes.length > sink.buffer.length) {
-        sink.buffer = grown(sink.buffer, sink.pos, bytes.length);
+        sink.buffer = growBytes(sink.buffer, sink.pos, bytes.length);
       }
       sink.buffer.set(bytes, sink.pos);
       sink.pos += bytes.length;
@@ -313,13 +310,4 @@ export function writeUtf8Into(s: string, sink: PackSink): number {
   }
   sink.pos = at;
   return n;
-}
-
-/** A copy of `buffer`'s first `used` bytes in a buffer with room for `more`. */
-function grown(buffer: Uint8Array, used: number, more: number): Uint8Array {
-  let size = Math.max(64, buffer.length * 2);
-  while (size < used + more) size *= 2;
-  const next = new Uint8Array(size);
-  next.set(buffer.subarray(0, used));
-  return next;
 }
